@@ -67,17 +67,11 @@ struct Scene {
       if (stroke.record) (*stroke.record)[i] = std::max((*stroke.record)[i], occupancy);
     });
   }
-  void paint(const Lobe& lobe, const Stroke& stroke) {
+  // Any shape with bounds() and signed_distance(Point): Lobe, Blob, Capsule.
+  template <typename Shape>
+  void paint(const Shape& shape, const Stroke& stroke) {
     paint(
-        lobe.bounds(), [&](const Point& p) { return lobe.signed_distance(p); }, stroke);
-  }
-  void paint(const Blob& blob, const Stroke& stroke) {
-    paint(
-        blob.bounds(), [&](const Point& p) { return blob.signed_distance(p); }, stroke);
-  }
-  void paint(const Capsule& capsule, const Stroke& stroke) {
-    paint(
-        capsule.bounds(), [&](const Point& p) { return capsule.signed_distance(p); }, stroke);
+        shape.bounds(), [&](const Point& p) { return shape.signed_distance(p); }, stroke);
   }
 
   Grid grid;
