@@ -221,6 +221,36 @@ int64_t count_non_finite_in_file(const fs::path& path) {
   return count;
 }
 
+void check_nifti_header(const fs::path& path) {
+  if (!ends_with_lower(path, ".nii") && !ends_with_lower(path, ".nii.gz")) return;
+  ZStream in(path);
+  std::array<unsigned char, 540> header{};
+  const int64_t got = in.read(header.data(), header.size());
+  MEDKD_CHECK(got >= 348, "cannot read ", path.string(), ": not a NIfTI file (header too short)");
+  const int32_t size_native = read_scalar<int32_t>(header.data(), false);
+  const bool swap = size_native != 348 && size_native != 540;
+  const int32_t header_size = read_scalar<int32_t>(header.data(), swap);
+  MEDKD_CHECK(header_size == 348 || (header_size == 540 && got >= 540), "cannot read ",
+              path.string(), ": not a NIfTI file (header size field is ", size_native, ")");
+  const bool nifti2 = header_size == 540;
+  const int16_t datatype = read_scalar<int16_t>(header.data() + (nifti2 ? 12 : 70), swap);
+  // NIfTI data type codes: uint8 2, int16 4, int32 8, float32 16, complex64 32, float64 64,
+  // rgb24 128, int8 256, uint16 512, uint32 768, int64 1024, uint64 1280.
+  static const int16_t kKnown[] = {2, 4, 8, 16, 32, 64, 128, 256, 512, 768, 1024, 1280};
+  MEDKD_CHECK(std::find(std::begin(kKnown), std::end(kKnown), datatype) != std::end(kKnown),
+              "cannot read ", path.string(), ": corrupt NIfTI header (unknown data type code ",
+              datatype, ")");
+  std::array<int64_t, 8> dim{};
+  for (int i = 0; i < 8; ++i)
+    dim[i] = nifti2 ? read_scalar<int64_t>(header.data() + 16 + 8 * i, swap)
+                    : read_scalar<int16_t>(header.data() + 40 + 2 * i, swap);
+  MEDKD_CHECK(dim[0] >= 1 && dim[0] <= 7, "cannot read ", path.string(), ": corrupt NIfTI header (",
+              dim[0], " dimensions)");
+  for (int i = 1; i <= dim[0]; ++i)
+    MEDKD_CHECK(dim[i] >= 1, "cannot read ", path.string(), ": corrupt NIfTI header (size ", dim[i],
+                " along axis ", i, ")");
+}
+
 void check_file_complete(const fs::path& path, uint64_t data_bytes) {
   if (ends_with_lower(path, ".nii") || ends_with_lower(path, ".nii.gz")) {
     check_nifti(path, data_bytes);

@@ -15,6 +15,11 @@ namespace medkd::io {
 // NIfTI (.nii, .nii.gz) and MetaImage (.mha, .mhd) are checked; other formats are left to ITK.
 void check_file_complete(const std::filesystem::path& path, uint64_t data_bytes);
 
+// Validates a NIfTI header (size field, dimensions, data type) before ITK parses it, so that a
+// corrupt header is one clear medkd::Error instead of messages printed by the NIfTI library.
+// Does nothing for other formats.
+void check_nifti_header(const std::filesystem::path& path);
+
 // Number of NaN or infinite voxels stored in a floating-point NIfTI file, counted in the raw
 // data: ITK's NIfTI reader silently replaces them with 0, so they cannot be seen after reading.
 // Returns -1 for files that are not NIfTI or not floating point (scan the read image instead).

@@ -30,6 +30,11 @@ constexpr unsigned kDims = 3;
 // ITK's exception text spans several lines with source locations; users need the description.
 std::string one_line(const itk::ExceptionObject& e) {
   std::string text = e.GetDescription();
+  // Drop ITK's "ITK ERROR: NiftiImageIO(0x55d...): " prefix; the caller names the file.
+  if (text.rfind("ITK ERROR: ", 0) == 0) {
+    const auto end = text.find("): ");
+    if (end != std::string::npos) text = text.substr(end + 3);
+  }
   std::replace(text.begin(), text.end(), '\n', ' ');
   while (!text.empty() && text.back() == ' ') text.pop_back();
   return text;
@@ -80,6 +85,7 @@ void require_file(const fs::path& path) {
 
 itk::ImageIOBase::Pointer open_image_io(const fs::path& path) {
   require_file(path);
+  check_nifti_header(path);
   auto io = itk::ImageIOFactory::CreateImageIO(path.c_str(),
                                                itk::ImageIOFactory::IOFileModeEnum::ReadMode);
   MEDKD_CHECK(io, "cannot read ", path.string(),

@@ -370,8 +370,13 @@ FolderEvaluation evaluate_folders(const EvaluateFoldersOptions& options) {
     const io::Image pred = io::read_image(preds[i]);
     std::vector<int> case_labels = labels;
     if (discover) {
-      std::set<int> present = values_in(integer_labels(ref, refs[i].string()));
-      for (int v : values_in(integer_labels(pred, preds[i].string()))) present.insert(v);
+      std::set<int> present;
+      for (const auto& [image, file] : {std::pair{&ref, &refs[i]}, std::pair{&pred, &preds[i]}}) {
+        const std::set<int> values = values_in(integer_labels(*image, file->string()));
+        MEDKD_CHECK(values.empty() || *values.begin() >= 0, file->string(),
+                    ": negative label value ", *values.begin());
+        present.insert(values.begin(), values.end());
+      }
       present.erase(0);
       case_labels.assign(present.begin(), present.end());
       std::lock_guard<std::mutex> lock(mutex);

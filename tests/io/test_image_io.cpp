@@ -183,3 +183,21 @@ TEST(Geometry, DifferencesAreDescribedAndToleranceIsRespected) {
   c.direction[0] = 1;
   EXPECT_NE(a.difference(c).find("direction"), std::string::npos);
 }
+
+TEST(ImageIO, ACorruptNiftiHeaderIsOneClearError) {
+  TempDir dir;
+  medkd::io::write_image(ramp_image(torch::kUInt8), dir / "x.nii");
+  {
+    std::fstream file(dir / "x.nii", std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(70);  // NIfTI-1 datatype field
+    file.put(char(0x45)).put(char(0x45));
+  }
+  try {
+    medkd::io::read_image(dir / "x.nii");
+    FAIL();
+  } catch (const medkd::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("corrupt NIfTI header (unknown data type"),
+              std::string::npos)
+        << e.what();
+  }
+}
