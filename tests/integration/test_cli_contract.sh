@@ -5,7 +5,7 @@ expect_exit 0 "LibTorch 1\.|LibTorch [0-9]" -- "$MEDKD" --version
 expect_exit 0 "ITK 5" -- "$MEDKD" --version
 expect_exit 0 "BLAS" -- "$MEDKD" --version
 expect_exit 0 "threads 1 " -- "$MEDKD" --threads 1 --version
-for cmd in "" "synth" "dataset" "dataset check" "evaluate" "labels perturb" "image info"; do
+for cmd in "" "synth" "dataset" "dataset check" "evaluate" "labels perturb" "image info" "train" "predict"; do
   # shellcheck disable=SC2086
   expect_exit 0 "Usage" -- "$MEDKD" $cmd --help
 done

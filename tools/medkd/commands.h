@@ -18,5 +18,7 @@ void add_dataset_command(CLI::App& app, const GlobalOptions& global);
 void add_evaluate_command(CLI::App& app, const GlobalOptions& global);
 void add_labels_command(CLI::App& app, const GlobalOptions& global);
 void add_image_command(CLI::App& app, const GlobalOptions& global);
+void add_train_command(CLI::App& app, const GlobalOptions& global);
+void add_predict_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace medkd::cli
