@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <string>
 
+#include "medkd/core/error.h"
+
 namespace medkd::testing {
 
 // A fresh folder under the system temp folder, removed with its contents at scope exit.
@@ -27,5 +29,16 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The message of the medkd::Error that body() throws, or "" if it throws none.
+template <typename Body>
+std::string error_of(Body body) {
+  try {
+    body();
+  } catch (const medkd::Error& e) {
+    return e.what();
+  }
+  return "";
+}
 
 }  // namespace medkd::testing

@@ -5,6 +5,7 @@
 
 #include "medkd/core/atomic_file.h"
 #include "medkd/core/error.h"
+#include "medkd/core/json_file.h"
 #include "medkd/core/progress.h"
 #include "medkd/core/rng.h"
 #include "medkd/core/threads.h"
@@ -220,14 +221,7 @@ void save_fingerprint(const DatasetFingerprint& fingerprint, const std::filesyst
 }
 
 DatasetFingerprint load_fingerprint(const std::filesystem::path& path) {
-  const std::string text = core::read_text_file(path);
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(str(path.string(), ": not valid JSON (", e.what(), ")"));
-  }
-  return fingerprint_from_json(json, path.string());
+  return fingerprint_from_json(core::read_json_file(path), path.string());
 }
 
 }  // namespace medkd::data

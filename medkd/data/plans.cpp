@@ -7,6 +7,7 @@
 
 #include "medkd/core/atomic_file.h"
 #include "medkd/core/error.h"
+#include "medkd/core/json_file.h"
 #include "medkd/io/image.h"
 
 namespace medkd::data {
@@ -364,14 +365,7 @@ void save_plan(const Plan& plan, const std::filesystem::path& path) {
 }
 
 Plan load_plan(const std::filesystem::path& path) {
-  const std::string text = core::read_text_file(path);
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(str(path.string(), ": not valid JSON (", e.what(), ")"));
-  }
-  return plan_from_json(json, path.string());
+  return plan_from_json(core::read_json_file(path), path.string());
 }
 
 }  // namespace medkd::data

@@ -6,6 +6,7 @@
 
 #include "medkd/core/atomic_file.h"
 #include "medkd/core/error.h"
+#include "medkd/core/json_file.h"
 #include "medkd/core/rng.h"
 
 namespace medkd::train {
@@ -37,12 +38,7 @@ void save_splits(const std::vector<Fold>& splits, const std::filesystem::path& p
 }
 
 std::vector<Fold> load_splits(const std::filesystem::path& path) {
-  nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(core::read_text_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(str(path.string(), ": not valid JSON (", e.what(), ")"));
-  }
+  const nlohmann::json json = core::read_json_file(path);
   MEDKD_CHECK(json.is_array() && !json.empty(), path.string(), ": expected a list of folds");
   std::vector<Fold> splits;
   for (const auto& entry : json) {

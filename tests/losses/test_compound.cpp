@@ -6,6 +6,7 @@
 
 #include "medkd/core/error.h"
 #include "medkd/losses/loss_registry.h"
+#include "test_support.h"
 
 namespace losses = medkd::losses;
 
@@ -36,15 +37,7 @@ losses::SegmentationLoss from_yaml(const std::string& yaml) {
   return losses::make_segmentation_loss(losses::loss_config_from_yaml(YAML::Load(yaml)));
 }
 
-template <typename Body>
-std::string error_of(Body body) {
-  try {
-    body();
-  } catch (const medkd::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using medkd::testing::error_of;
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "medkd/core/error.h"
+#include "test_support.h"
 
 using medkd::losses::soft_dice;
 using medkd::losses::soft_dice_loss;
@@ -30,15 +31,7 @@ torch::Tensor sample_target(torch::ScalarType dtype = torch::kLong) {
 const double kForegroundDice = (1.5 + kSmooth) / (3 + kSmooth);
 const double kBackgroundDice = (3.5 + kSmooth) / (5 + kSmooth);
 
-template <typename Body>
-std::string error_of(Body body) {
-  try {
-    body();
-  } catch (const medkd::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using medkd::testing::error_of;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "test_support.h"
 
 using medkd::models::ModelConfig;
 using medkd::models::UNet;
@@ -28,15 +29,7 @@ ModelConfig unet_config(int dims, const std::string& options_yaml) {
 }
 
 // Runs `body` and returns the medkd::Error message it throws ("" if none).
-template <typename Body>
-std::string error_of(Body body) {
-  try {
-    body();
-  } catch (const medkd::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using medkd::testing::error_of;
 
 }  // namespace
 
