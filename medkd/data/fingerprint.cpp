@@ -57,16 +57,7 @@ CaseSample fingerprint_case(const io::CaseFiles& files, int64_t num_channels, in
   return out;
 }
 
-template <typename T>
-T read_field(const nlohmann::json& object, const std::string& key, const std::string& where) {
-  MEDKD_CHECK(object.is_object() && object.contains(key), where, ": missing key '", key, "'");
-  try {
-    return object.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(
-        str(where, ": key '", key, "' has the wrong type (", object.at(key).type_name(), ")"));
-  }
-}
+using core::read_field;
 
 }  // namespace
 

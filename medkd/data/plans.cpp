@@ -35,16 +35,7 @@ int64_t round_up(int64_t value, int64_t multiple) {
 
 int64_t voxels(const std::array<int64_t, 3>& size) { return size[0] * size[1] * size[2]; }
 
-template <typename T>
-T read_field(const nlohmann::json& object, const std::string& key, const std::string& where) {
-  MEDKD_CHECK(object.is_object() && object.contains(key), where, ": missing key '", key, "'");
-  try {
-    return object.at(key).get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(
-        str(where, ": key '", key, "' has the wrong type (", object.at(key).type_name(), ")"));
-  }
-}
+using core::read_field;
 
 // 64-bit FNV-1a: stable across runs, platforms and compilers, unlike std::hash.
 std::string fnv1a_hex(const std::string& text) {
