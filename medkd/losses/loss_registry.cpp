@@ -10,12 +10,6 @@
 namespace medkd::losses {
 namespace {
 
-std::string join(const std::vector<std::string>& names) {
-  std::string joined;
-  for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
-  return joined;
-}
-
 template <typename T>
 T read(const YAML::Node& options, const std::string& key, T fallback, const std::string& expected) {
   if (!options[key]) return fallback;
@@ -97,7 +91,8 @@ void LossRegistry::add(LossEntry entry) {
 
 const LossEntry& LossRegistry::entry(const std::string& type) const {
   const auto it = entries_.find(type);
-  MEDKD_CHECK(it != entries_.end(), "unknown loss type '", type, "' (known: ", join(types()), ")");
+  MEDKD_CHECK(it != entries_.end(), "unknown loss type '", type, "' (known: ", join_names(types()),
+              ")");
   return it->second;
 }
 
@@ -117,7 +112,8 @@ SegmentationLoss LossRegistry::create(const LossConfig& config) const {
       MEDKD_CHECK(std::find(loss.option_keys.begin(), loss.option_keys.end(), key) !=
                       loss.option_keys.end(),
                   "unknown option '", key, "' for loss '", config.type,
-                  "' (valid: ", loss.option_keys.empty() ? "none" : join(loss.option_keys), ")");
+                  "' (valid: ", loss.option_keys.empty() ? "none" : join_names(loss.option_keys),
+                  ")");
     }
   }
   return loss.create(options);

@@ -6,15 +6,7 @@
 #include "medkd/models/unet.h"
 
 namespace medkd::models {
-namespace {
-
-std::string join(const std::vector<std::string>& names) {
-  std::string joined;
-  for (const auto& name : names) joined += (joined.empty() ? "" : ", ") + name;
-  return joined;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 void ModelRegistry::add(ModelEntry entry) {
   MEDKD_CHECK(!entry.name.empty(), "a model entry needs a name");
@@ -26,7 +18,8 @@ void ModelRegistry::add(ModelEntry entry) {
 
 const ModelEntry& ModelRegistry::entry(const std::string& name) const {
   const auto it = entries_.find(name);
-  MEDKD_CHECK(it != entries_.end(), "unknown model '", name, "' (known: ", join(names()), ")");
+  MEDKD_CHECK(it != entries_.end(), "unknown model '", name, "' (known: ", join_names(names()),
+              ")");
   return it->second;
 }
 
@@ -52,7 +45,7 @@ SegmentationModel ModelRegistry::create(const ModelConfig& config) const {
       MEDKD_CHECK(std::find(model.option_keys.begin(), model.option_keys.end(), key) !=
                       model.option_keys.end(),
                   "unknown option '", key, "' for model '", config.name,
-                  "' (valid: ", join(model.option_keys), ")");
+                  "' (valid: ", join_names(model.option_keys), ")");
       merged.options[key] = YAML::Clone(item.second);
     }
   }

@@ -17,9 +17,8 @@ void check_keys(const YAML::Node& node, const std::set<std::string>& valid,
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
     if (valid.count(key)) continue;
-    std::ostringstream list;
-    for (const auto& k : valid) list << (list.tellp() > 0 ? ", " : "") << k;
-    throw Error(str(file, ": unknown key \"", key, "\" in ", where, " (valid: ", list.str(), ")"));
+    throw Error(str(file, ": unknown key \"", key, "\" in ", where,
+                    " (valid: ", join_names({valid.begin(), valid.end()}), ")"));
   }
 }
 
