@@ -51,7 +51,8 @@ TrainConfig TrainConfig::from_yaml_text(const std::string& text, const std::stri
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   check_keys(root,
              {"model", "dims", "plan", "epochs", "iterations_per_epoch", "optimizer", "lr_schedule",
-              "loss", "early_stopping", "validation", "augmentation", "loader", "folds", "seed"},
+              "loss", "early_stopping", "validation", "sampling", "augmentation", "loader", "folds",
+              "seed"},
              "the config", file);
   TrainConfig c;
   c.source = text;
@@ -117,6 +118,13 @@ TrainConfig TrainConfig::from_yaml_text(const std::string& text, const std::stri
       c.validation_max_cases = get<int64_t>(v, "max_cases", 0, file);
       c.validation_overlap = get<double>(v, "overlap", 0.5, file);
       MEDKD_CHECK(c.validation_every >= 1, file, ": validation.every must be >= 1");
+    }
+    if (root["sampling"]) {
+      check_keys(root["sampling"], {"foreground_fraction"}, "sampling", file);
+      c.foreground_fraction =
+          get<double>(root["sampling"], "foreground_fraction", c.foreground_fraction, file);
+      MEDKD_CHECK(c.foreground_fraction >= 0 && c.foreground_fraction <= 1, file,
+                  ": sampling.foreground_fraction must be in [0, 1], got ", c.foreground_fraction);
     }
     if (root["augmentation"])
       c.augmentation = data::AugmentOptions::from_yaml(root["augmentation"]);

@@ -10,6 +10,7 @@
 //   loss: {type: dice_ce}
 //   early_stopping: {patience: 40}
 //   validation: {every: 1, max_cases: 0, overlap: 0.5}
+//   sampling: {foreground_fraction: 0.33}   # share of patches centred on a labelled voxel
 //   augmentation: {...}           # data/augment.h keys
 //   loader: {workers: 2, prefetch: 4}
 //   folds: 5
@@ -59,6 +60,7 @@ struct TrainConfig {
   int64_t validation_every = 1;
   int64_t validation_max_cases = 0;  // 0 = all
   double validation_overlap = 0.5;
+  double foreground_fraction = 1.0 / 3.0;  // data/sampler.h
   data::AugmentOptions augmentation;
   int workers = 2;
   int prefetch = 4;

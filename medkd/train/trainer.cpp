@@ -224,6 +224,7 @@ TrainResult train(const TrainOptions& options) {
     loader_options.seed = epoch_seeds.child(uint64_t(state.epoch)).engine()();
     loader_options.sampler.dims = plan.dims;
     loader_options.sampler.patch_size = plan.patch_size;
+    loader_options.sampler.foreground_fraction = config.foreground_fraction;
     loader_options.augment = config.augmentation;
     data::DataLoader loader(train_cases, loader_options);
 

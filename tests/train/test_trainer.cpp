@@ -116,6 +116,18 @@ TEST(Trainer, ConfigErrorsNameTheFileAndTheKey) {
                medkd::Error);
 }
 
+TEST(Trainer, ForegroundFractionIsReadFromSamplingAndChecked) {
+  using medkd::train::TrainConfig;
+  EXPECT_NEAR(TrainConfig::from_yaml_text("epochs: 1\n", "c.yaml").foreground_fraction, 1.0 / 3,
+              1e-12);
+  EXPECT_EQ(TrainConfig::from_yaml_text("sampling: {foreground_fraction: 0.5}\n", "c.yaml")
+                .foreground_fraction,
+            0.5);
+  EXPECT_THROW(TrainConfig::from_yaml_text("sampling: {foreground_fraction: 1.5}\n", "c.yaml"),
+               medkd::Error);
+  EXPECT_THROW(TrainConfig::from_yaml_text("sampling: {fg: 0.5}\n", "c.yaml"), medkd::Error);
+}
+
 // Every recipe in configs/models/ parses (a recipe nobody can load is a broken promise).
 TEST(Trainer, EveryShippedModelConfigIsValid) {
   const char* source = std::getenv("MEDKD_SOURCE_DIR");  // set by CTest
