@@ -4,6 +4,14 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/unet.h"
+#include "medkd/models/unetr.h"
+#include "medkd/models/swin_unetr.h"
+#include "medkd/models/unet_plus_plus.h"
+#include "medkd/models/resnet_unet.h"
+#include "medkd/models/resnet18_plain.h"
+#include "medkd/models/mobile_unet.h"
+#include "medkd/models/h_denseformer.h"
+#include "medkd/models/ux_net.h"
 
 namespace medkd::models {
 namespace {}  // namespace
@@ -67,6 +75,168 @@ void register_builtin_models(ModelRegistry& registry) {
                   "norm: batch, activation: relu}"},
                  {"{channels: [4, 8, 16], pool_z: [false, true], deep_supervision: true}", {3}}},
                 ""});
+  registry.add({"unet_plus_plus",
+                "UNet++, nested dense skip pathways (Zhou et al., DLMIA 2018); the HLFD teacher",
+                {2, 3},
+                unet_plus_plus_option_keys(),
+                [](const ModelConfig& config) {
+                  std::shared_ptr<SegmentationModelImpl> model =
+                      UNetPlusPlus(unet_plus_plus_options_from_config(config)).ptr();
+                  return SegmentationModel(model);
+                },
+                {{"{filters: [4, 8, 16]}"}, {"{filters: [2, 4, 8, 8], deep_supervision: true}"}},
+                ""});
+  registry.add({"resnet_unet",
+                "U-Net with a ResNet-18/34 encoder, as segmentation_models_pytorch (He et al. "
+                "2016)",
+                {2, 3},
+                resnet_unet_option_keys(),
+                [](const ModelConfig& config) {
+                  std::shared_ptr<SegmentationModelImpl> model =
+                      ResNetUNet(resnet_unet_options_from_config(config)).ptr();
+                  return SegmentationModel(model);
+                },
+                {{"{depth: 18, encoder_channels: [4, 8, 8, 16], "
+                  "decoder_channels: [16, 8, 8, 4, 4]}",
+                  {2, 3},
+                  32},
+                 {"{encoder_channels: [2, 4, 4, 8], decoder_channels: [8, 4, 4, 4, 2]}",
+                  {2, 3},
+                  32}},
+                ""});
+  registry.add({"resnet18_plain",
+                "ResNet-18 without a decoder, upsampled logits: the HLFD student (Gorade et al., "
+                "ISBI 2024)",
+                {2, 3},
+                resnet18_plain_option_keys(),
+                [](const ModelConfig& config) {
+                  std::shared_ptr<SegmentationModelImpl> model =
+                      ResNet18Plain(resnet18_plain_options_from_config(config)).ptr();
+                  return SegmentationModel(model);
+                },
+                {{"{encoder_channels: [4, 8, 8, 16]}", {2, 3}, 32}},
+                ""});
+  registry.add({"mobile_unet",
+                "MobileNetV2 encoder (Sandler et al. 2018) with a depthwise-separable U-Net "
+                "decoder",
+                {2, 3},
+                mobile_unet_option_keys(),
+                [](const ModelConfig& config) {
+                  std::shared_ptr<SegmentationModelImpl> model =
+                      MobileUNet(mobile_unet_options_from_config(config)).ptr();
+                  return SegmentationModel(model);
+                },
+                {{"{width: 0.25, last_conv: false}", {2, 3}, 32},
+                 {"{width: 0.25, decoder_channels: [8, 8, 4, 4, 4]}", {2, 3}, 32}},
+                ""});
+  // H-DenseFormer: Teach-Former's teacher T1 (n_filters 32) and student S1 (n_filters 8).
+  const auto h_denseformer = [](const ModelConfig& config) {
+    std::shared_ptr<SegmentationModelImpl> model =
+        HDenseFormer(h_denseformer_options_from_config(config)).ptr();
+    return SegmentationModel(model);
+  };
+  registry.add({"h_denseformer",
+                "H-DenseFormer, hybrid densely connected transformer (Shi et al., MICCAI 2023)",
+                {2, 3},
+                h_denseformer_option_keys(),
+                h_denseformer,
+                {{"{n_filters: 2, transformer_depth: 4, image_size: 32, growth_rate: 4, "
+                  "num_heads: 2, dense_layers: 2}",
+                  {2, 3},
+                  32},
+                 {"{n_filters: 2, transformer_depth: 8, image_size: 16, patch_size: 8, "
+                  "growth_rate: 4, num_heads: 1, dense_layers: 1}",
+                  {2, 3},
+                  16}},
+                ""});
+  registry.add({"h_denseformer_light",
+                "H-DenseFormer with 8 filters, Teach-Former's student S1 (Hossain et al.)",
+                {2, 3},
+                h_denseformer_option_keys(),
+                h_denseformer,
+                {{"{transformer_depth: 4, image_size: 16, patch_size: 8, growth_rate: 8, "
+                  "dense_layers: 1}",
+                  {2, 3},
+                  16}},
+                "{n_filters: 8}"});
+  // 3D UX-Net: Teach-Former's student S3; ux_net_light has 8.8x fewer parameters.
+  const auto ux_net = [](const ModelConfig& config) {
+    std::shared_ptr<SegmentationModelImpl> model = UXNet(ux_net_options_from_config(config)).ptr();
+    return SegmentationModel(model);
+  };
+  registry.add({"ux_net",
+                "3D UX-Net, large-kernel ConvNet (Lee et al., ICLR 2023)",
+                {2, 3},
+                ux_net_option_keys(),
+                ux_net,
+                {{"{feat_size: [2, 4, 8, 8], hidden_size: 8, depths: [1, 1, 1, 1], "
+                  "kernel_size: 3}",
+                  {2, 3},
+                  32},
+                 {"{feat_size: [2, 2, 4, 4], hidden_size: 4, depths: [2, 1, 1, 1], norm: batch, "
+                  "res_block: false, layer_scale_init_value: 0}",
+                  {2, 3},
+                  32}},
+                ""});
+  registry.add({"ux_net_light",
+                "3D UX-Net with feat_size 16..128 and hidden_size 256, 8.8x fewer parameters",
+                {2, 3},
+                ux_net_option_keys(),
+                ux_net,
+                {{"{feat_size: [2, 4, 4, 8], hidden_size: 8, depths: [1, 1, 1, 1]}", {2, 3}, 32}},
+                "{feat_size: [16, 32, 64, 128], hidden_size: 256}"});
+  registry.add({"unetr",
+                "UNETR, a ViT encoder with a convolutional decoder, as MONAI builds it "
+                "(Hatamizadeh et al., WACV 2022)",
+                {2, 3},
+                unetr_option_keys(),
+                [](const ModelConfig& config) {
+                  std::shared_ptr<SegmentationModelImpl> model =
+                      UNETR(unetr_options_from_config(config)).ptr();
+                  return SegmentationModel(model);
+                },
+                {{"{img_size: 32, feature_size: 4, hidden_size: 32, mlp_dim: 64, num_heads: 2, "
+                  "num_layers: 2}",
+                  {2, 3},
+                  32},
+                 {"{img_size: [32, 32, 32], feature_size: 4, hidden_size: 32, mlp_dim: 64, "
+                  "num_heads: 4, num_layers: 4, pos_embed: conv, norm: batch, res_block: false, "
+                  "conv_block: false, qkv_bias: true}",
+                  {3},
+                  32}},
+                ""});
+  // Swin UNETR's deepest block runs at 1/32 of the input: tiny examples use batch norm in 3-D
+  // (an instance norm over one voxel has no gradient) and 64² inputs with instance norm in 2-D.
+  // 3-D attention over 343-token windows dominates the time: one head, one shifted stage.
+  const auto swin_unetr = [](const ModelConfig& config) {
+    std::shared_ptr<SegmentationModelImpl> model =
+        SwinUNETR(swin_unetr_options_from_config(config)).ptr();
+    return SegmentationModel(model);
+  };
+  registry.add({"swin_unetr",
+                "Swin UNETR, a Swin Transformer encoder with a convolutional decoder, as MONAI "
+                "builds it (Hatamizadeh et al., BrainLes 2021)",
+                {2, 3},
+                swin_unetr_option_keys(),
+                swin_unetr,
+                {{"{feature_size: 6}", {2}, 64},
+                 {"{feature_size: 6, depths: [1, 2, 1, 1], num_heads: [1, 1, 1, 1], norm: batch}",
+                  {3},
+                  32},
+                 {"{feature_size: 8, depths: [1, 1, 1, 1], num_heads: [1, 2, 4, 8], norm: batch, "
+                  "normalize: false, downsample: mergingv2}",
+                  {2, 3},
+                  32}},
+                ""});
+  registry.add({"swin_unetr_light",
+                "Swin UNETR with feature_size 16 and heads 1, 2, 4, 8 (head width 16 as the "
+                "teacher's), 8.9x fewer parameters",
+                {2, 3},
+                swin_unetr_option_keys(),
+                swin_unetr,
+                // 2-D only: the 3-D code path is swin_unetr's, exercised above.
+                {{"{feature_size: 4, depths: [1, 1, 1, 1], norm: batch}", {2}, 32}},
+                "{feature_size: 16, num_heads: [1, 2, 4, 8]}"});
 }
 
 const ModelRegistry& default_model_registry() {

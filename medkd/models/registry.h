@@ -22,6 +22,9 @@ namespace medkd::models {
 struct ModelExample {
   std::string options_yaml;
   std::vector<int> spatial_dims = {2, 3};
+  // Spatial size of the test input along every axis (transformers need multiples of their patch
+  // or window sizes).
+  int64_t input_size = 16;
 };
 
 struct ModelEntry {

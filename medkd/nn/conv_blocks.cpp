@@ -5,75 +5,21 @@
 namespace medkd::nn {
 namespace {
 
-// The LibTorch layer types of one dimensionality; the factories below are written once over it.
-template <size_t D>
-struct Layers;
-template <>
-struct Layers<2> {
-  using Conv = torch::nn::Conv2d;
-  using ConvOptions = torch::nn::Conv2dOptions;
-  using ConvTranspose = torch::nn::ConvTranspose2d;
-  using ConvTransposeOptions = torch::nn::ConvTranspose2dOptions;
-  using MaxPool = torch::nn::MaxPool2d;
-  using MaxPoolOptions = torch::nn::MaxPool2dOptions;
-  using InstanceNorm = torch::nn::InstanceNorm2d;
-  using InstanceNormOptions = torch::nn::InstanceNorm2dOptions;
-  using BatchNorm = torch::nn::BatchNorm2d;
-  using BatchNormOptions = torch::nn::BatchNorm2dOptions;
-};
-template <>
-struct Layers<3> {
-  using Conv = torch::nn::Conv3d;
-  using ConvOptions = torch::nn::Conv3dOptions;
-  using ConvTranspose = torch::nn::ConvTranspose3d;
-  using ConvTransposeOptions = torch::nn::ConvTranspose3dOptions;
-  using MaxPool = torch::nn::MaxPool3d;
-  using MaxPoolOptions = torch::nn::MaxPool3dOptions;
-  using InstanceNorm = torch::nn::InstanceNorm3d;
-  using InstanceNormOptions = torch::nn::InstanceNorm3dOptions;
-  using BatchNorm = torch::nn::BatchNorm3d;
-  using BatchNormOptions = torch::nn::BatchNorm3dOptions;
-};
-
 void check_spatial_dims(int spatial_dims) {
   MEDKD_CHECK(spatial_dims == 2 || spatial_dims == 3, "spatial_dims must be 2 or 3, got ",
               spatial_dims);
 }
 
-template <size_t D>
-torch::nn::AnyModule conv(int64_t in, int64_t out, const std::vector<int64_t>& kernel,
-                          const std::vector<int64_t>& stride, bool bias) {
-  std::vector<int64_t> padding;
-  for (int64_t k : kernel) padding.push_back(k / 2);
-  using L = Layers<D>;
-  return torch::nn::AnyModule(typename L::Conv(typename L::ConvOptions(in, out, kernel)
-                                                   .stride(stride)
-                                                   .padding(torch::ExpandingArray<D>(padding))
-                                                   .bias(bias)));
-}
+// Max pooling as a module, so that a Sequential can hold it.
+class MaxPoolImpl : public torch::nn::Module {
+ public:
+  explicit MaxPoolImpl(std::vector<int64_t> stride) : stride_(std::move(stride)) {}
+  torch::Tensor forward(const torch::Tensor& x) { return max_pool(x, stride_, stride_); }
 
-template <size_t D>
-torch::nn::AnyModule transposed_conv(int64_t in, int64_t out, const std::vector<int64_t>& stride,
-                                     bool bias) {
-  using L = Layers<D>;
-  return torch::nn::AnyModule(typename L::ConvTranspose(
-      typename L::ConvTransposeOptions(in, out, stride).stride(stride).bias(bias)));
-}
-
-template <size_t D>
-torch::nn::AnyModule max_pool(const std::vector<int64_t>& stride) {
-  using L = Layers<D>;
-  return torch::nn::AnyModule(typename L::MaxPool(typename L::MaxPoolOptions(stride)));
-}
-
-template <size_t D>
-torch::nn::AnyModule norm(NormKind kind, int64_t channels) {
-  using L = Layers<D>;
-  if (kind == NormKind::kBatch)
-    return torch::nn::AnyModule(typename L::BatchNorm(typename L::BatchNormOptions(channels)));
-  return torch::nn::AnyModule(typename L::InstanceNorm(
-      typename L::InstanceNormOptions(channels).affine(true).track_running_stats(false)));
-}
+ private:
+  std::vector<int64_t> stride_;
+};
+TORCH_MODULE(MaxPool);
 
 }  // namespace
 
@@ -95,15 +41,6 @@ std::string to_string(ActivationKind kind) {
   return kind == ActivationKind::kRelu ? "relu" : "leaky_relu";
 }
 
-std::vector<int64_t> per_axis(const std::vector<int64_t>& values, int spatial_dims,
-                              const std::string& what) {
-  check_spatial_dims(spatial_dims);
-  MEDKD_CHECK(values.size() == 1 || values.size() == static_cast<size_t>(spatial_dims), what,
-              " needs 1 or ", spatial_dims, " values, got ", values.size());
-  for (int64_t v : values) MEDKD_CHECK(v >= 1, what, " must be >= 1, got ", v);
-  return values.size() == 1 ? std::vector<int64_t>(spatial_dims, values[0]) : values;
-}
-
 torch::nn::AnyModule make_conv(int spatial_dims, int64_t in_channels, int64_t out_channels,
                                const std::vector<int64_t>& kernel_size,
                                const std::vector<int64_t>& stride, bool bias) {
@@ -111,27 +48,32 @@ torch::nn::AnyModule make_conv(int spatial_dims, int64_t in_channels, int64_t ou
               in_channels, " -> ", out_channels);
   const auto kernel = per_axis(kernel_size, spatial_dims, "kernel_size");
   for (int64_t k : kernel) MEDKD_CHECK(k % 2 == 1, "kernel_size must be odd, got ", k);
-  const auto strides = per_axis(stride, spatial_dims, "stride");
-  return spatial_dims == 2 ? conv<2>(in_channels, out_channels, kernel, strides, bias)
-                           : conv<3>(in_channels, out_channels, kernel, strides, bias);
+  std::vector<int64_t> padding;
+  for (int64_t k : kernel) padding.push_back(k / 2);
+  return torch::nn::AnyModule(Conv(ConvOptions(spatial_dims, in_channels, out_channels, kernel)
+                                       .stride(per_axis(stride, spatial_dims, "stride"))
+                                       .padding(padding)
+                                       .bias(bias)));
 }
 
 torch::nn::AnyModule make_transposed_conv(int spatial_dims, int64_t in_channels,
                                           int64_t out_channels, const std::vector<int64_t>& stride,
                                           bool bias) {
   const auto strides = per_axis(stride, spatial_dims, "stride");
-  return spatial_dims == 2 ? transposed_conv<2>(in_channels, out_channels, strides, bias)
-                           : transposed_conv<3>(in_channels, out_channels, strides, bias);
+  return torch::nn::AnyModule(Conv(ConvOptions(spatial_dims, in_channels, out_channels, strides)
+                                       .stride(strides)
+                                       .bias(bias)
+                                       .transposed(true)));
 }
 
 torch::nn::AnyModule make_max_pool(int spatial_dims, const std::vector<int64_t>& stride) {
-  const auto strides = per_axis(stride, spatial_dims, "stride");
-  return spatial_dims == 2 ? max_pool<2>(strides) : max_pool<3>(strides);
+  return torch::nn::AnyModule(MaxPool(per_axis(stride, spatial_dims, "stride")));
 }
 
 torch::nn::AnyModule make_norm(NormKind kind, int spatial_dims, int64_t channels) {
   check_spatial_dims(spatial_dims);
-  return spatial_dims == 2 ? norm<2>(kind, channels) : norm<3>(kind, channels);
+  return torch::nn::AnyModule(
+      Norm(NormOptions(kind == NormKind::kBatch ? NormType::kBatch : NormType::kInstance, channels)));
 }
 
 torch::nn::AnyModule make_activation(ActivationKind kind) {

@@ -16,6 +16,8 @@
 
 #include <torch/torch.h>
 
+#include "medkd/nn/layers.h"
+
 namespace medkd::nn {
 
 enum class NormKind { kInstance, kBatch };
@@ -27,11 +29,6 @@ NormKind parse_norm(const std::string& name);
 ActivationKind parse_activation(const std::string& name);
 std::string to_string(NormKind kind);
 std::string to_string(ActivationKind kind);
-
-// Checks that `spatial_dims` is 2 or 3 and `values` has one entry per axis (or a single entry,
-// which is repeated); returns the per-axis values. `what` names the argument in the error.
-std::vector<int64_t> per_axis(const std::vector<int64_t>& values, int spatial_dims,
-                              const std::string& what);
 
 // Conv{2,3}d with "same" padding (kernel / 2 per axis; kernels must be odd).
 torch::nn::AnyModule make_conv(int spatial_dims, int64_t in_channels, int64_t out_channels,

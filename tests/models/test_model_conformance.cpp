@@ -2,10 +2,12 @@
 // configuration of its registry entry and every dimensionality it supports (DESIGN.md §4).
 #include <gtest/gtest.h>
 
+#include <set>
 #include <sstream>
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "medkd/nn/complexity.h"
 
 using medkd::models::ModelConfig;
 using medkd::models::SegmentationModel;
@@ -14,13 +16,14 @@ using medkd::models::TapSet;
 
 namespace {
 
-constexpr int64_t kBatch = 2, kInChannels = 2, kClasses = 3, kSize = 16;
+constexpr int64_t kBatch = 2, kInChannels = 2, kClasses = 3;
 
 struct ConformanceCase {
   std::string model;
   size_t example = 0;
   int spatial_dims = 2;
   std::string options_yaml;
+  int64_t input_size = 16;
 };
 
 std::vector<ConformanceCase> all_cases() {
@@ -32,7 +35,8 @@ std::vector<ConformanceCase> all_cases() {
       for (int dims : entry.examples[i].spatial_dims)
         if (std::find(entry.spatial_dims.begin(), entry.spatial_dims.end(), dims) !=
             entry.spatial_dims.end())
-          cases.push_back({name, i, dims, entry.examples[i].options_yaml});
+          cases.push_back(
+              {name, i, dims, entry.examples[i].options_yaml, entry.examples[i].input_size});
   }
   return cases;
 }
@@ -53,7 +57,7 @@ class ModelConformance : public ::testing::TestWithParam<ConformanceCase> {
   }
   std::vector<int64_t> input_sizes() const {
     std::vector<int64_t> sizes{kBatch, kInChannels};
-    for (int axis = 0; axis < GetParam().spatial_dims; ++axis) sizes.push_back(kSize);
+    for (int axis = 0; axis < GetParam().spatial_dims; ++axis) sizes.push_back(GetParam().input_size);
     return sizes;
   }
   torch::Tensor input(uint64_t seed = 1) const {
@@ -116,7 +120,7 @@ TEST_P(ModelConformance, EveryDeclaredTapHasItsDeclaredChannelsAndStride) {
     ASSERT_EQ(strides.size(), static_cast<size_t>(GetParam().spatial_dims)) << spec.name;
     EXPECT_EQ(spec.stride, *std::max_element(strides.begin(), strides.end())) << spec.name;
     std::vector<int64_t> expected{kBatch, spec.channels};
-    for (int64_t stride : strides) expected.push_back(kSize / stride);
+    for (int64_t stride : strides) expected.push_back(GetParam().input_size / stride);
     EXPECT_EQ(taps.at(spec.name).sizes(), expected) << spec.name;
   }
   for (const char* canonical : {"enc.0", "logits"})
@@ -195,6 +199,26 @@ TEST_P(ModelConformance, UnknownTapIsAnErrorListingTheModelsTaps) {
 std::string case_name(const ::testing::TestParamInfo<ConformanceCase>& info) {
   return info.param.model + "_example" + std::to_string(info.param.example) + "_" +
          std::to_string(info.param.spatial_dims) + "d";
+}
+
+TEST_P(ModelConformance, ComplexityCountRunsOnCountedLayersOnlyAndGivesTheOutputShape) {
+  SegmentationModel model = build();
+  const auto report = medkd::nn::count_complexity(
+      *model, input_sizes(), [&](const torch::Tensor& x) { return model->forward(x); });
+  EXPECT_GT(report.macs, 0);
+  int64_t params = 0;
+  for (const auto& p : model->parameters()) params += p.numel();
+  EXPECT_EQ(report.params, params);
+  // (A heavy op outside medkd/nn/layers.h would have made count_complexity throw.)
+  int64_t counted = 0;
+  std::set<std::string> seen;
+  for (const auto& layer : report.layers)
+    if (seen.insert(layer.name).second) counted += layer.params;
+  EXPECT_GT(counted, 0);
+  EXPECT_LE(counted, params);
+  auto expected = input_sizes();
+  expected[1] = kClasses;
+  EXPECT_EQ(report.output_shape, expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(Zoo, ModelConformance, ::testing::ValuesIn(all_cases()), case_name);
