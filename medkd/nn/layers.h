@@ -5,8 +5,9 @@
 // initialisation, so checkpoints and parameter counts match PyTorch models), and one thing more:
 // while a ComplexityCounter (nn/complexity.h) is active on the thread, it records its
 // multiply-accumulates for the input it was given and returns a zero tensor of the right shape
-// without computing anything. That is how `medkd models` reports the MACs of a 2×144³ SwinUNETR in
-// a fraction of a second: the network's own forward() is the shape propagation.
+// without computing anything. That is how `medkd models` reports the MACs of a 2×128³ Swin UNETR in
+// seconds (the time of allocating its activations): the network's own forward() is the shape
+// propagation.
 //
 // Models use these instead of torch::nn::Conv3d, torch::nn::Linear, torch::layer_norm,
 // torch::matmul for attention, and so on. The counter also watches the ATen calls made during a

@@ -20,5 +20,6 @@ void add_labels_command(CLI::App& app, const GlobalOptions& global);
 void add_image_command(CLI::App& app, const GlobalOptions& global);
 void add_train_command(CLI::App& app, const GlobalOptions& global);
 void add_predict_command(CLI::App& app, const GlobalOptions& global);
+void add_models_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace medkd::cli
