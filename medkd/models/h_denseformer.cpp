@@ -1,23 +1,13 @@
 #include "medkd/models/h_denseformer.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 #include "medkd/nn/layers.h"
 
 namespace medkd::models {
 namespace {
-
-template <typename T>
-T read_option(const YAML::Node& options, const std::string& key, const std::string& expected) {
-  try {
-    return options[key].as<T>();
-  } catch (const YAML::Exception&) {
-    throw Error(str("h_denseformer option '", key, "' must be ", expected, ", got '",
-                    YAML::Dump(options[key]), "'"));
-  }
-}
 
 // An empty module that only names its children, standing in for the reference's nn.Sequential
 // wrappers so that parameter names match (`net.0.weight`, `to_out.0.weight`).
@@ -368,27 +358,17 @@ std::vector<std::string> h_denseformer_option_keys() {
 HDenseFormerOptions h_denseformer_options_from_config(const ModelConfig& config) {
   HDenseFormerOptions options(config.spatial_dims, config.in_channels, config.num_classes);
   if (!config.name.empty()) options.registry_name(config.name);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "h_denseformer options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = h_denseformer_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(),
-                "unknown h_denseformer option '", key, "' (valid: ", join_names(valid), ")");
-  }
-  const auto integer = [&](const char* key) { return read_option<int64_t>(o, key, "an integer"); };
-  if (o["n_filters"]) options.n_filters(integer("n_filters"));
-  if (o["transformer_depth"]) options.transformer_depth(integer("transformer_depth"));
-  if (o["patch_size"]) options.patch_size(integer("patch_size"));
-  if (o["growth_rate"]) options.growth_rate(integer("growth_rate"));
-  if (o["num_heads"]) options.num_heads(integer("num_heads"));
-  if (o["dense_layers"]) options.dense_layers(integer("dense_layers"));
-  if (o["image_size"]) {
+  const ModelOptionReader o("h_denseformer", config.options, h_denseformer_option_keys());
+  const auto integer = [&](const char* key) { return o.get<int64_t>(key, "an integer"); };
+  if (o.has("n_filters")) options.n_filters(integer("n_filters"));
+  if (o.has("transformer_depth")) options.transformer_depth(integer("transformer_depth"));
+  if (o.has("patch_size")) options.patch_size(integer("patch_size"));
+  if (o.has("growth_rate")) options.growth_rate(integer("growth_rate"));
+  if (o.has("num_heads")) options.num_heads(integer("num_heads"));
+  if (o.has("dense_layers")) options.dense_layers(integer("dense_layers"));
+  if (o.has("image_size")) {
     options.image_size(
-        o["image_size"].IsSequence()
-            ? read_option<std::vector<int64_t>>(o, "image_size", "an integer or a list of integers")
-            : std::vector<int64_t>{integer("image_size")});
+        o.get_integer_or_list("image_size", "an integer or a list of integers", "an integer"));
   }
   return options;
 }

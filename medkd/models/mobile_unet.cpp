@@ -4,6 +4,7 @@
 #include <array>
 
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 
 namespace medkd::models {
 namespace {
@@ -199,28 +200,12 @@ std::vector<std::string> mobile_unet_option_keys() {
 
 MobileUNetOptions mobile_unet_options_from_config(const ModelConfig& config) {
   MobileUNetOptions options(config.spatial_dims, config.in_channels, config.num_classes);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "mobile_unet options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = mobile_unet_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(),
-                "unknown mobile_unet option '", key, "' (valid: ", join_names(valid), ")");
-  }
-  const auto read = [&](const std::string& key, const std::string& expected, auto parsed) {
-    try {
-      return o[key].as<decltype(parsed)>();
-    } catch (const YAML::Exception&) {
-      throw Error(str("mobile_unet option '", key, "' must be ", expected, ", got '",
-                      YAML::Dump(o[key]), "'"));
-    }
-  };
-  if (o["width"]) options.width(read("width", "a number", 0.0));
-  if (o["last_conv"]) options.last_conv(read("last_conv", "true or false", false));
-  if (o["decoder_channels"])
+  const ModelOptionReader o("mobile_unet", config.options, mobile_unet_option_keys());
+  if (o.has("width")) options.width(o.get<double>("width", "a number"));
+  if (o.has("last_conv")) options.last_conv(o.get<bool>("last_conv", "true or false"));
+  if (o.has("decoder_channels"))
     options.decoder_channels(
-        read("decoder_channels", "a list of 5 integers", std::vector<int64_t>{}));
+        o.get<std::vector<int64_t>>("decoder_channels", "a list of 5 integers"));
   return options;
 }
 

@@ -1,8 +1,7 @@
 #include "medkd/models/resnet18_plain.h"
 
-#include <algorithm>
-
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 
 namespace medkd::models {
 namespace {
@@ -57,24 +56,10 @@ std::vector<std::string> resnet18_plain_option_keys() { return {"encoder_channel
 
 ResNet18PlainOptions resnet18_plain_options_from_config(const ModelConfig& config) {
   ResNet18PlainOptions options(config.spatial_dims, config.in_channels, config.num_classes);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "resnet18_plain options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = resnet18_plain_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(),
-                "unknown resnet18_plain option '", key, "' (valid: ", join_names(valid), ")");
-  }
-  if (o["encoder_channels"]) {
-    try {
-      options.encoder_channels(o["encoder_channels"].as<std::vector<int64_t>>());
-    } catch (const YAML::Exception&) {
-      throw Error(
-          str("resnet18_plain option 'encoder_channels' must be a list of 4 integers, got '",
-              YAML::Dump(o["encoder_channels"]), "'"));
-    }
-  }
+  const ModelOptionReader o("resnet18_plain", config.options, resnet18_plain_option_keys());
+  if (o.has("encoder_channels"))
+    options.encoder_channels(
+        o.get<std::vector<int64_t>>("encoder_channels", "a list of 4 integers"));
   return options;
 }
 

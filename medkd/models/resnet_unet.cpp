@@ -1,21 +1,10 @@
 #include "medkd/models/resnet_unet.h"
 
-#include <algorithm>
-
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 
 namespace medkd::models {
 namespace {
-
-template <typename T>
-T read_option(const YAML::Node& options, const std::string& key, const std::string& expected) {
-  try {
-    return options[key].as<T>();
-  } catch (const YAML::Exception&) {
-    throw Error(str("resnet_unet option '", key, "' must be ", expected, ", got '",
-                    YAML::Dump(options[key]), "'"));
-  }
-}
 
 // smp's Conv2dReLU with batch norm: conv (no bias, the norm follows) -> BN -> ReLU, as a
 // Sequential so that the names are .0 and .1. Kaiming-uniform weights (smp's initialize_decoder).
@@ -119,22 +108,14 @@ std::vector<std::string> resnet_unet_option_keys() {
 
 ResNetUNetOptions resnet_unet_options_from_config(const ModelConfig& config) {
   ResNetUNetOptions options(config.spatial_dims, config.in_channels, config.num_classes);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "resnet_unet options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = resnet_unet_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(),
-                "unknown resnet_unet option '", key, "' (valid: ", join_names(valid), ")");
-  }
-  if (o["depth"]) options.depth(read_option<int64_t>(o, "depth", "18 or 34"));
-  if (o["encoder_channels"])
+  const ModelOptionReader o("resnet_unet", config.options, resnet_unet_option_keys());
+  if (o.has("depth")) options.depth(o.get<int64_t>("depth", "18 or 34"));
+  if (o.has("encoder_channels"))
     options.encoder_channels(
-        read_option<std::vector<int64_t>>(o, "encoder_channels", "a list of 4 integers"));
-  if (o["decoder_channels"])
+        o.get<std::vector<int64_t>>("encoder_channels", "a list of 4 integers"));
+  if (o.has("decoder_channels"))
     options.decoder_channels(
-        read_option<std::vector<int64_t>>(o, "decoder_channels", "a list of 5 integers"));
+        o.get<std::vector<int64_t>>("decoder_channels", "a list of 5 integers"));
   return options;
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 #include "medkd/nn/complexity.h"
 
 namespace medkd::models {
@@ -17,16 +18,6 @@ constexpr double kMaskValue = -100.0;
 // Patch embedding (/2) and four patch mergings (/2 each).
 constexpr int64_t kTotalStride = 32;
 constexpr size_t kStages = 4;
-
-template <typename T>
-T read_option(const YAML::Node& options, const std::string& key, const std::string& expected) {
-  try {
-    return options[key].as<T>();
-  } catch (const YAML::Exception&) {
-    throw Error(str("swin_unetr option '", key, "' must be ", expected, ", got '",
-                    YAML::Dump(options[key]), "'"));
-  }
-}
 
 // [N, *P, C] -> [N · windows, n, C], windows in row-major order of their position, tokens in
 // row-major order within a window (MONAI's window_partition).
@@ -411,25 +402,16 @@ std::vector<std::string> swin_unetr_option_keys() {
 SwinUNETROptions swin_unetr_options_from_config(const ModelConfig& config) {
   SwinUNETROptions options(config.spatial_dims, config.in_channels, config.num_classes);
   if (!config.name.empty()) options.registry_name(config.name);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "swin_unetr options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = swin_unetr_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(),
-                "unknown swin_unetr option '", key, "' (valid: ", join_names(valid), ")");
-  }
-  if (o["feature_size"])
-    options.feature_size(read_option<int64_t>(o, "feature_size", "an integer"));
-  if (o["depths"])
-    options.depths(read_option<std::vector<int64_t>>(o, "depths", "a list of 4 integers"));
-  if (o["num_heads"])
-    options.num_heads(read_option<std::vector<int64_t>>(o, "num_heads", "a list of 4 integers"));
-  if (o["norm"]) options.norm(nn::parse_norm(read_option<std::string>(o, "norm", "a name")));
-  if (o["normalize"]) options.normalize(read_option<bool>(o, "normalize", "true or false"));
-  if (o["downsample"]) {
-    const auto name = read_option<std::string>(o, "downsample", "a name");
+  const ModelOptionReader o("swin_unetr", config.options, swin_unetr_option_keys());
+  if (o.has("feature_size")) options.feature_size(o.get<int64_t>("feature_size", "an integer"));
+  if (o.has("depths"))
+    options.depths(o.get<std::vector<int64_t>>("depths", "a list of 4 integers"));
+  if (o.has("num_heads"))
+    options.num_heads(o.get<std::vector<int64_t>>("num_heads", "a list of 4 integers"));
+  if (o.has("norm")) options.norm(nn::parse_norm(o.get<std::string>("norm", "a name")));
+  if (o.has("normalize")) options.normalize(o.get<bool>("normalize", "true or false"));
+  if (o.has("downsample")) {
+    const auto name = o.get<std::string>("downsample", "a name");
     MEDKD_CHECK(name == "merging" || name == "mergingv2", "unknown swin_unetr downsample '", name,
                 "' (valid: merging, mergingv2)");
     options.downsample(name == "mergingv2" ? PatchMergingMode::kMergingV2

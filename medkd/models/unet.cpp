@@ -3,19 +3,10 @@
 #include <algorithm>
 
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 
 namespace medkd::models {
 namespace {
-
-template <typename T>
-T read_option(const YAML::Node& options, const std::string& key, const std::string& expected) {
-  try {
-    return options[key].as<T>();
-  } catch (const YAML::Exception&) {
-    throw Error(str("unet option '", key, "' must be ", expected, ", got '",
-                    YAML::Dump(options[key]), "'"));
-  }
-}
 
 // Appends `module` to `list` (which names it by index) and returns it as a typed handle.
 template <typename Holder>
@@ -156,40 +147,26 @@ std::vector<std::string> unet_option_keys() {
 
 UNetOptions unet_options_from_config(const ModelConfig& config) {
   UNetOptions options(config.spatial_dims, config.in_channels, config.num_classes);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "unet options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = unet_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    if (std::find(valid.begin(), valid.end(), key) == valid.end()) {
-      std::string list;
-      for (const auto& k : valid) list += (list.empty() ? "" : ", ") + k;
-      throw Error(str("unknown unet option '", key, "' (valid: ", list, ")"));
-    }
-  }
-  if (o["channels"])
-    options.channels(read_option<std::vector<int64_t>>(o, "channels", "a list of integers"));
-  if (o["blocks_per_stage"])
-    options.blocks_per_stage(read_option<int64_t>(o, "blocks_per_stage", "an integer"));
-  if (o["kernel_size"]) options.kernel_size(read_option<int64_t>(o, "kernel_size", "an integer"));
-  if (o["norm"]) options.norm(nn::parse_norm(read_option<std::string>(o, "norm", "a name")));
-  if (o["activation"])
-    options.activation(nn::parse_activation(read_option<std::string>(o, "activation", "a name")));
-  if (o["downsampling"]) {
-    const auto name = read_option<std::string>(o, "downsampling", "a name");
+  const ModelOptionReader o("unet", config.options, unet_option_keys());
+  if (o.has("channels"))
+    options.channels(o.get<std::vector<int64_t>>("channels", "a list of integers"));
+  if (o.has("blocks_per_stage"))
+    options.blocks_per_stage(o.get<int64_t>("blocks_per_stage", "an integer"));
+  if (o.has("kernel_size")) options.kernel_size(o.get<int64_t>("kernel_size", "an integer"));
+  if (o.has("norm")) options.norm(nn::parse_norm(o.get<std::string>("norm", "a name")));
+  if (o.has("activation"))
+    options.activation(nn::parse_activation(o.get<std::string>("activation", "a name")));
+  if (o.has("downsampling")) {
+    const auto name = o.get<std::string>("downsampling", "a name");
     MEDKD_CHECK(name == "strided_conv" || name == "max_pool", "unknown unet downsampling '", name,
                 "' (valid: strided_conv, max_pool)");
     options.downsampling(name == "max_pool" ? Downsampling::kMaxPool : Downsampling::kStridedConv);
   }
-  if (o["deep_supervision"])
-    options.deep_supervision(read_option<bool>(o, "deep_supervision", "true or false"));
-  if (o["pool_z"]) {
-    const YAML::Node list = o["pool_z"];
-    MEDKD_CHECK(list.IsSequence(), "unet option 'pool_z' must be a list, got '", YAML::Dump(list),
-                "'");
+  if (o.has("deep_supervision"))
+    options.deep_supervision(o.get<bool>("deep_supervision", "true or false"));
+  if (o.has("pool_z")) {
     std::vector<int64_t> strides;
-    for (const auto& item : list) {
+    for (const auto& item : o.get<std::vector<YAML::Node>>("pool_z", "a list")) {
       int64_t stride = 0;
       bool pooled = false;
       if (YAML::convert<int64_t>::decode(item, stride))

@@ -1,8 +1,7 @@
 #include "medkd/models/unet_plus_plus.h"
 
-#include <algorithm>
-
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 
 namespace medkd::models {
 namespace {
@@ -136,26 +135,11 @@ std::vector<std::string> unet_plus_plus_option_keys() { return {"filters", "deep
 
 UNetPlusPlusOptions unet_plus_plus_options_from_config(const ModelConfig& config) {
   UNetPlusPlusOptions options(config.spatial_dims, config.in_channels, config.num_classes);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "unet_plus_plus options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = unet_plus_plus_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(),
-                "unknown unet_plus_plus option '", key, "' (valid: ", join_names(valid), ")");
-  }
-  const auto read = [&](const std::string& key, const std::string& expected, auto parsed) {
-    try {
-      return o[key].as<decltype(parsed)>();
-    } catch (const YAML::Exception&) {
-      throw Error(str("unet_plus_plus option '", key, "' must be ", expected, ", got '",
-                      YAML::Dump(o[key]), "'"));
-    }
-  };
-  if (o["filters"]) options.filters(read("filters", "a list of integers", std::vector<int64_t>{}));
-  if (o["deep_supervision"])
-    options.deep_supervision(read("deep_supervision", "true or false", false));
+  const ModelOptionReader o("unet_plus_plus", config.options, unet_plus_plus_option_keys());
+  if (o.has("filters"))
+    options.filters(o.get<std::vector<int64_t>>("filters", "a list of integers"));
+  if (o.has("deep_supervision"))
+    options.deep_supervision(o.get<bool>("deep_supervision", "true or false"));
   return options;
 }
 

@@ -4,22 +4,13 @@
 #include <cmath>
 
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 
 namespace medkd::models {
 namespace {
 
 // UNETR's patch size, fixed in MONAI and in the paper (16^D patches, as ViT-B/16).
 constexpr int64_t kPatchSize = 16;
-
-template <typename T>
-T read_option(const YAML::Node& options, const std::string& key, const std::string& expected) {
-  try {
-    return options[key].as<T>();
-  } catch (const YAML::Exception&) {
-    throw Error(str("unetr option '", key, "' must be ", expected, ", got '",
-                    YAML::Dump(options[key]), "'"));
-  }
-}
 
 // ViT-style initialisation (MONAI's trunc_normal_(std=0.02, a=-2, b=2)): the bounds are a hundred
 // standard deviations out, so clamping a normal draw is the same distribution in practice.
@@ -248,39 +239,29 @@ std::vector<std::string> unetr_option_keys() {
 
 UNETROptions unetr_options_from_config(const ModelConfig& config) {
   UNETROptions options(config.spatial_dims, config.in_channels, config.num_classes);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "unetr options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = unetr_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(), "unknown unetr option '",
-                key, "' (valid: ", join_names(valid), ")");
-  }
-  if (o["img_size"]) {
-    options.img_size(o["img_size"].IsSequence()
-                         ? read_option<std::vector<int64_t>>(o, "img_size", "a list of integers")
-                         : std::vector<int64_t>{read_option<int64_t>(
-                               o, "img_size", "an integer or a list of integers")});
+  const ModelOptionReader o("unetr", config.options, unetr_option_keys());
+  if (o.has("img_size")) {
+    options.img_size(o.get_integer_or_list("img_size", "a list of integers",
+                                           "an integer or a list of integers"));
   }
   const auto integer = [&](const char* key, auto setter) {
-    if (o[key]) setter(read_option<int64_t>(o, key, "an integer"));
+    if (o.has(key)) setter(o.get<int64_t>(key, "an integer"));
   };
   integer("feature_size", [&](int64_t v) { options.feature_size(v); });
   integer("hidden_size", [&](int64_t v) { options.hidden_size(v); });
   integer("mlp_dim", [&](int64_t v) { options.mlp_dim(v); });
   integer("num_heads", [&](int64_t v) { options.num_heads(v); });
   integer("num_layers", [&](int64_t v) { options.num_layers(v); });
-  if (o["pos_embed"]) {
-    const auto name = read_option<std::string>(o, "pos_embed", "a name");
+  if (o.has("pos_embed")) {
+    const auto name = o.get<std::string>("pos_embed", "a name");
     MEDKD_CHECK(name == "perceptron" || name == "conv", "unknown unetr pos_embed '", name,
                 "' (valid: perceptron, conv)");
     options.pos_embed(name == "conv" ? PatchProjection::kConv : PatchProjection::kPerceptron);
   }
-  if (o["norm"]) options.norm(nn::parse_norm(read_option<std::string>(o, "norm", "a name")));
-  if (o["res_block"]) options.res_block(read_option<bool>(o, "res_block", "true or false"));
-  if (o["conv_block"]) options.conv_block(read_option<bool>(o, "conv_block", "true or false"));
-  if (o["qkv_bias"]) options.qkv_bias(read_option<bool>(o, "qkv_bias", "true or false"));
+  if (o.has("norm")) options.norm(nn::parse_norm(o.get<std::string>("norm", "a name")));
+  if (o.has("res_block")) options.res_block(o.get<bool>("res_block", "true or false"));
+  if (o.has("conv_block")) options.conv_block(o.get<bool>("conv_block", "true or false"));
+  if (o.has("qkv_bias")) options.qkv_bias(o.get<bool>("qkv_bias", "true or false"));
   return options;
 }
 

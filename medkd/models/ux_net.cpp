@@ -1,23 +1,12 @@
 #include "medkd/models/ux_net.h"
 
-#include <algorithm>
-
 #include "medkd/core/error.h"
+#include "medkd/models/model_options.h"
 #include "medkd/nn/layers.h"
 #include "medkd/nn/unetr_blocks.h"
 
 namespace medkd::models {
 namespace {
-
-template <typename T>
-T read_option(const YAML::Node& options, const std::string& key, const std::string& expected) {
-  try {
-    return options[key].as<T>();
-  } catch (const YAML::Exception&) {
-    throw Error(str("ux_net option '", key, "' must be ", expected, ", got '",
-                    YAML::Dump(options[key]), "'"));
-  }
-}
 
 // The reference's channels-first LayerNorm (eps 1e-6), also what its ux_block computes with a
 // channels-last LayerNorm between two permutes.
@@ -165,26 +154,16 @@ std::vector<std::string> ux_net_option_keys() {
 UXNetOptions ux_net_options_from_config(const ModelConfig& config) {
   UXNetOptions options(config.spatial_dims, config.in_channels, config.num_classes);
   if (!config.name.empty()) options.registry_name(config.name);
-  const YAML::Node& o = config.options;
-  if (!o || o.IsNull()) return options;
-  MEDKD_CHECK(o.IsMap(), "ux_net options must be a map, got '", YAML::Dump(o), "'");
-  const auto valid = ux_net_option_keys();
-  for (const auto& item : o) {
-    const auto key = item.first.as<std::string>();
-    MEDKD_CHECK(std::find(valid.begin(), valid.end(), key) != valid.end(),
-                "unknown ux_net option '", key, "' (valid: ", join_names(valid), ")");
-  }
-  const auto list = [&](const char* key) {
-    return read_option<std::vector<int64_t>>(o, key, "a list of integers");
-  };
-  if (o["depths"]) options.depths(list("depths"));
-  if (o["feat_size"]) options.feat_size(list("feat_size"));
-  if (o["hidden_size"]) options.hidden_size(read_option<int64_t>(o, "hidden_size", "an integer"));
-  if (o["kernel_size"]) options.kernel_size(read_option<int64_t>(o, "kernel_size", "an integer"));
-  if (o["layer_scale_init_value"])
-    options.layer_scale_init_value(read_option<double>(o, "layer_scale_init_value", "a number"));
-  if (o["norm"]) options.norm(nn::parse_norm(read_option<std::string>(o, "norm", "a name")));
-  if (o["res_block"]) options.res_block(read_option<bool>(o, "res_block", "true or false"));
+  const ModelOptionReader o("ux_net", config.options, ux_net_option_keys());
+  if (o.has("depths")) options.depths(o.get<std::vector<int64_t>>("depths", "a list of integers"));
+  if (o.has("feat_size"))
+    options.feat_size(o.get<std::vector<int64_t>>("feat_size", "a list of integers"));
+  if (o.has("hidden_size")) options.hidden_size(o.get<int64_t>("hidden_size", "an integer"));
+  if (o.has("kernel_size")) options.kernel_size(o.get<int64_t>("kernel_size", "an integer"));
+  if (o.has("layer_scale_init_value"))
+    options.layer_scale_init_value(o.get<double>("layer_scale_init_value", "a number"));
+  if (o.has("norm")) options.norm(nn::parse_norm(o.get<std::string>("norm", "a name")));
+  if (o.has("res_block")) options.res_block(o.get<bool>("res_block", "true or false"));
   return options;
 }
 
