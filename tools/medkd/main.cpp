@@ -39,6 +39,7 @@ int run(int argc, char** argv) {
   medkd::cli::add_evaluate_command(app, global);
   medkd::cli::add_labels_command(app, global);
   medkd::cli::add_train_command(app, global);
+  medkd::cli::add_distill_command(app, global);
   medkd::cli::add_predict_command(app, global);
   medkd::cli::add_image_command(app, global);
   medkd::cli::add_models_command(app, global);

@@ -1,0 +1,63 @@
+#include "medkd/distill/channel_wise.h"
+
+#include "medkd/core/error.h"
+#include "medkd/distill/kd_ops.h"
+
+namespace medkd::distill {
+
+torch::Tensor channel_wise(const torch::Tensor& student, const torch::Tensor& teacher,
+                           double temperature) {
+  check_feature_map(student, "channel_wise", "student");
+  check_feature_map(teacher, "channel_wise", "teacher");
+  MEDKD_CHECK(student.sizes() == teacher.sizes(), "channel_wise: student ", student.sizes(),
+              " and teacher ", teacher.sizes(), " must have the same shape");
+  MEDKD_CHECK(temperature > 0, "channel_wise: temperature must be > 0, got ", temperature);
+  const int64_t batch = student.size(0), channels = student.size(1);
+  const torch::Tensor s = to_loss_precision(student).reshape({batch, channels, -1});  // [N, C, V]
+  const torch::Tensor t = to_loss_precision(teacher).reshape({batch, channels, -1});  // [N, C, V]
+  const torch::Tensor log_p = torch::log_softmax(s / temperature, 2);
+  const torch::Tensor log_q = torch::log_softmax(t / temperature, 2);
+  const torch::Tensor kl_sum = (log_q.exp() * (log_q - log_p)).sum();  // Σ_{n,c,v}
+  return temperature * temperature * kl_sum / static_cast<double>(batch * channels);
+}
+
+namespace {
+
+// CWD on logits by default; on feature taps of different widths an adapter maps the student's
+// channels onto the teacher's, since CWD compares channel by channel.
+class ChannelWiseTermImpl : public PairwiseTermImpl {
+ public:
+  ChannelWiseTermImpl(const TermContext& context, const TermOptions& o)
+      : PairwiseTermImpl("channel_wise", context, o.tap_pairs({"logits"}),
+                         Adapters::kWhereChannelsDiffer),
+        temperature_(o.number("temperature", 4.0)) {
+    MEDKD_CHECK(temperature_ > 0, "channel_wise: temperature must be > 0, got ", temperature_);
+  }
+
+ protected:
+  torch::Tensor compare_pair(const torch::Tensor& s, const torch::Tensor& t,
+                             const KdBatch&) override {
+    return channel_wise(resize_to(s, t.sizes().slice(2)), t, temperature_);
+  }
+
+ private:
+  double temperature_;
+};
+
+}  // namespace
+
+TermEntry channel_wise_term_entry() {
+  return {"channel_wise",
+          "per channel, KL of the spatial softmax of y_c/T, × T²/(N·C) (CWD, Shu et al. 2021)",
+          {{"taps", "[logits]", "tap pairs"},
+           {"student_taps", "-", "instead of taps: the student's side of each pair"},
+           {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
+           {"temperature", "4.0", "T"}},
+          3.0,
+          [](const YAML::Node& options, const TermContext& context) -> KdTerm {
+            return std::make_shared<ChannelWiseTermImpl>(context,
+                                                         TermOptions("channel_wise", options));
+          }};
+}
+
+}  // namespace medkd::distill

@@ -1,0 +1,57 @@
+# `medkd distill` end to end on tiny data: a teacher from `medkd train`, a student distilled from
+# it, interrupted and resumed, used by predict and evaluate like any model; and bad input.
+source "$(dirname "$0")/lib.sh"
+D="$SCRATCH/data"
+"$MEDKD" --quiet synth --kind petct --preset tiny --cases 4 --test-cases 2 --seed 4 --out "$D" >/dev/null
+cat > "$SCRATCH/teacher.yaml" <<'YAML'
+model: {name: unet, options: {channels: [4, 8, 16], blocks_per_stage: 1}}
+plan: {patch_size: [16, 16, 8], batch_size: 2}
+epochs: 1
+iterations_per_epoch: 2
+validation: {max_cases: 1}
+loader: {workers: 2}
+folds: 2
+YAML
+"$MEDKD" --quiet train --dataset "$D" --config "$SCRATCH/teacher.yaml" --out "$SCRATCH/teacher" >/dev/null
+cat > "$SCRATCH/distill.yaml" <<YAML
+dataset: $D
+teachers: [{name: unet, checkpoint: $SCRATCH/teacher}]
+student: {model: unet, options: {channels: [2, 4, 8], blocks_per_stage: 1}}
+loss:
+  - {type: dice_ce}
+  - {type: pixel_kl, temperature: 2.0}
+  - {type: hint, taps: [bottleneck], weight: 0.5}
+epochs: 2
+iterations_per_epoch: 2
+validation: {max_cases: 1}
+loader: {workers: 2}
+folds: 2
+YAML
+
+expect_exit 0 "--list-terms" -- "$MEDKD" distill --help
+expect_exit 0 "hlfd" -- "$MEDKD" distill --list-terms
+expect_exit 0 "distilled 1 epoch" -- "$MEDKD" --quiet distill --config "$SCRATCH/distill.yaml" --out "$SCRATCH/student" --max-epochs 1
+expect_exit 2 "already holds a run" -- "$MEDKD" --quiet distill --config "$SCRATCH/distill.yaml" --out "$SCRATCH/student"
+expect_exit 0 "distilled 2 epoch" -- "$MEDKD" --quiet distill --out "$SCRATCH/student" --resume
+expect_file_contains "$SCRATCH/student/training_log.csv" "^epoch,lr,train_loss,dice_ce,pixel_kl,hint,val_dice"
+expect_file_contains "$SCRATCH/student/training_log.csv" "^2,"
+expect_file_contains "$SCRATCH/student/teachers.json" '"name": "unet"'
+
+# The student is an ordinary model: predict, evaluate and models read it as they read a trained one.
+expect_exit 0 "wrote 2 segmentation" -- "$MEDKD" --quiet predict --model "$SCRATCH/student" --input "$D/imagesTs" --output "$SCRATCH/pred"
+expect_exit 0 "foreground mean" -- "$MEDKD" --quiet evaluate --pred "$SCRATCH/pred" --ref "$D/labelsTs" --dataset-json "$D/dataset.json" --out "$SCRATCH/summary.json"
+
+# Bad input: exit 2, one line naming what to fix, no run folder.
+bad() { sed "$1" "$SCRATCH/distill.yaml" > "$SCRATCH/bad.yaml"; }
+bad 's/type: hint/type: hints/'
+expect_exit 2 "unknown loss type 'hints'.*hint" -- "$MEDKD" --quiet distill --config "$SCRATCH/bad.yaml" --out "$SCRATCH/bad1"
+bad 's/taps: \[bottleneck\]/taps: [enc.9]/'
+expect_exit 2 "enc.9.*bottleneck" -- "$MEDKD" --quiet distill --config "$SCRATCH/bad.yaml" --out "$SCRATCH/bad2"
+[ ! -e "$SCRATCH/bad2" ] || fail "a config error left a run folder"
+bad 's/temperature: 2.0/temprature: 2.0/'
+expect_exit 2 "unknown option 'temprature'.*temperature" -- "$MEDKD" --quiet distill --config "$SCRATCH/bad.yaml" --out "$SCRATCH/bad3"
+bad "s#checkpoint: $SCRATCH/teacher#checkpoint: $SCRATCH/nowhere#"
+expect_exit 2 "teacher unet" -- "$MEDKD" --quiet distill --config "$SCRATCH/bad.yaml" --out "$SCRATCH/bad4"
+expect_exit 2 "nothing to resume" -- "$MEDKD" --quiet distill --out "$SCRATCH/none" --resume
+expect_exit 2 "--out is required" -- "$MEDKD" --quiet distill --config "$SCRATCH/distill.yaml"
+finish

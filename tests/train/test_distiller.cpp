@@ -1,0 +1,239 @@
+// `medkd distill` end to end on a tiny synthetic dataset: every recipe of configs/distill/ runs
+// with tiny teachers of its architectures, a distilled student is an ordinary model, resume is
+// exact, and bad configs fail before training with errors that say what to fix.
+#include "medkd/train/distiller.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "medkd/core/atomic_file.h"
+#include "medkd/core/error.h"
+#include "medkd/data/synth/synth_dataset.h"
+#include "medkd/inference/predictor.h"
+#include "medkd/io/checkpoint.h"
+#include "medkd/models/registry.h"
+#include "medkd/train/distill_config.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using medkd::testing::error_of;
+using medkd::testing::TempDir;
+
+namespace {
+
+// Tiny versions of the architectures the recipes name, all on one 32³ (or 32²) plan.
+const std::map<std::string, std::string> kTinyTeachers = {
+    {"unet", "{name: unet, options: {channels: [4, 8, 16, 32], blocks_per_stage: 1}}"},
+    {"h_denseformer",
+     "{name: h_denseformer, options: {n_filters: 2, transformer_depth: 4, image_size: 32, "
+     "growth_rate: 4, num_heads: 2, dense_layers: 1}}"},
+    {"swin_unetr",
+     "{name: swin_unetr, options: {feature_size: 6, depths: [1, 1, 1, 1], num_heads: [1, 1, 1, "
+     "1], norm: batch}}"},
+    {"unetr",
+     "{name: unetr, options: {img_size: 32, feature_size: 4, hidden_size: 32, mlp_dim: 64, "
+     "num_heads: 2, num_layers: 4}}"},
+    {"unet_plus_plus", "{name: unet_plus_plus, options: {filters: [4, 8, 16, 32]}}"},
+};
+
+// Options that shrink each student the recipes name (merged over the recipe's own).
+const std::map<std::string, std::string> kTinyStudents = {
+    {"unet", "{channels: [2, 4, 8, 16]}"},
+    {"h_denseformer_light",
+     "{image_size: 32, transformer_depth: 4, growth_rate: 4, num_heads: 2, dense_layers: 1}"},
+    {"resnet18_plain", "{encoder_channels: [4, 4, 8, 8]}"},
+    {"mobile_unet", "{width: 0.25, last_conv: false}"},
+};
+
+const char* kTraining = R"(
+epochs: 1
+iterations_per_epoch: 1
+optimizer: {type: adam, lr: 1.0e-3}
+validation: {max_cases: 1}
+loader: {workers: 1, prefetch: 1}
+folds: 2
+seed: 2
+)";
+
+class Distiller : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    medkd::data::synth::SynthOptions synth;
+    synth.kind = "petct";
+    synth.preset = "tiny";
+    synth.cases = 4;
+    synth.seed = 1;
+    synth.quiet = true;
+    synth.out = *dir_ / "data";
+    medkd::data::synth::write_synth_dataset(synth);
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+
+  // A tiny teacher of `architecture`, trained for one step (once per suite and plan).
+  static fs::path teacher(const std::string& architecture, int dims = 3,
+                          const std::string& spacing = "") {
+    const std::string run =
+        architecture + "_" + std::to_string(dims) + "d" + (spacing.empty() ? "" : "_spacing");
+    const fs::path out = *dir_ / "teachers" / run;
+    if (fs::exists(out / "checkpoint_best.pt")) return out;
+    std::string config = "model: " + kTinyTeachers.at(architecture) + "\n" + kTraining +
+                         "loss: {type: dice_ce}\ndims: " + std::to_string(dims) + "\n" +
+                         "plan: {patch_size: " + (dims == 3 ? "[32, 32, 32]" : "[32, 32, 1]") +
+                         ", batch_size: 2" +
+                         (spacing.empty() ? "" : ", target_spacing: " + spacing) + "}\n";
+    medkd::core::write_text_file(*dir_ / (run + ".yaml"), config);
+    medkd::train::TrainOptions options;
+    options.dataset = *dir_ / "data";
+    options.config = *dir_ / (run + ".yaml");
+    options.out = out;
+    options.quiet = true;
+    medkd::train::train(options);
+    return out;
+  }
+
+  static medkd::train::DistillOptions options_for(const fs::path& config, const std::string& run) {
+    medkd::train::DistillOptions o;
+    o.config = config;
+    o.dataset = *dir_ / "data";
+    o.run.out = *dir_ / run;
+    o.run.quiet = true;
+    return o;
+  }
+
+  static fs::path write(const std::string& name, const std::string& text) {
+    medkd::core::write_text_file(*dir_ / name, text);
+    return *dir_ / name;
+  }
+
+  static TempDir* dir_;
+};
+TempDir* Distiller::dir_ = nullptr;
+
+// A two-teacher pixel_kl + attention_similarity config with the tiny U-Net student.
+std::string simple_config(const fs::path& t1, const fs::path& t2, const std::string& extra = "") {
+  return "teachers:\n  - {name: t1, checkpoint: " + t1.string() +
+         "}\n  - {name: t2, checkpoint: " + t2.string() +
+         "}\nstudent: {model: unet, options: {channels: [2, 4, 8, 16]}}\n" +
+         "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, temperature: 2.0}\n" +
+         "  - {type: attention_similarity, teachers: [t2]}\n" + kTraining + extra;
+}
+
+TEST_F(Distiller, EveryShippedRecipeRunsWithTinyTeachersOfItsArchitectures) {
+  const char* source = std::getenv("MEDKD_SOURCE_DIR");  // set by CTest
+  ASSERT_NE(source, nullptr) << "run through ctest, or set MEDKD_SOURCE_DIR";
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(source) / "configs/distill")) {
+    const std::string name = entry.path().stem().string();
+    YAML::Node recipe = YAML::LoadFile(entry.path().string());
+    const int dims = name == "hlfd" ? 2 : 3;
+    for (auto t : recipe["teachers"]) {
+      // A teacher is named after its architecture in every recipe.
+      const std::string architecture = t["name"].as<std::string>();
+      ASSERT_TRUE(kTinyTeachers.count(architecture)) << name << ": no tiny " << architecture;
+      t["checkpoint"] = teacher(architecture, dims).string();
+    }
+    const std::string student = recipe["student"]["model"].as<std::string>();
+    ASSERT_TRUE(kTinyStudents.count(student)) << name << ": no tiny " << student;
+    for (const auto& item : YAML::Load(kTinyStudents.at(student)))
+      recipe["student"]["options"][item.first.as<std::string>()] = item.second;
+    for (const auto& item : YAML::Load(kTraining))
+      recipe[item.first.as<std::string>()] = item.second;
+    const fs::path config = write(name + "_tiny.yaml", YAML::Dump(recipe));
+
+    const auto result = medkd::train::distill(options_for(config, "recipe_" + name));
+    EXPECT_EQ(result.epochs_completed, 1) << name;
+    // The student is an ordinary model for predict; the log has a column per loss entry.
+    const auto loaded =
+        medkd::inference::load_trained_model(*dir_ / ("recipe_" + name), torch::kCPU);
+    EXPECT_EQ(loaded.model->name(), student) << name;
+    const std::string log =
+        medkd::core::read_text_file(*dir_ / ("recipe_" + name) / "training_log.csv");
+    for (const auto& term : recipe["loss"])
+      EXPECT_NE(log.find(term["type"].as<std::string>()), std::string::npos) << name << '\n' << log;
+    ++count;
+  }
+  EXPECT_EQ(count, 6);
+}
+
+TEST_F(Distiller, AResumedRunEndsBitForBitWhereAStraightRunEnds) {
+  const fs::path t = teacher("unet");
+  // Two epochs straight, and one + resume + one.
+  YAML::Node two = YAML::Load(simple_config(t, t));
+  two["epochs"] = 2;
+  two["iterations_per_epoch"] = 2;
+  const fs::path two_epochs = write("resume2.yaml", YAML::Dump(two));
+  medkd::train::distill(options_for(two_epochs, "straight"));
+  auto split = options_for(two_epochs, "split");
+  split.run.max_epochs_this_call = 1;
+  medkd::train::distill(split);
+  split.run.resume = true;
+  split.config.clear();
+  medkd::train::distill(split);
+
+  const auto a =
+      medkd::inference::load_trained_model(*dir_ / "straight" / "checkpoint_last.pt", torch::kCPU);
+  const auto b =
+      medkd::inference::load_trained_model(*dir_ / "split" / "checkpoint_last.pt", torch::kCPU);
+  const auto pa = a.model->parameters(), pb = b.model->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << i;
+  EXPECT_EQ(medkd::core::read_text_file(*dir_ / "straight" / "training_log.csv").substr(0, 60),
+            medkd::core::read_text_file(*dir_ / "split" / "training_log.csv").substr(0, 60));
+}
+
+TEST_F(Distiller, TeachersTrainedOnDifferentPlansAreAnErrorBeforeTraining) {
+  const fs::path a = teacher("unet"), b = teacher("unet", 3, "[8, 8, 8]");
+  const fs::path config = write("mismatch.yaml", simple_config(a, b));
+  const std::string message =
+      error_of([&] { medkd::train::distill(options_for(config, "mismatch")); });
+  EXPECT_NE(message.find("t1 and t2"), std::string::npos) << message;
+  EXPECT_NE(message.find("target_spacing"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(*dir_ / "mismatch" / "training_log.csv"));
+}
+
+TEST_F(Distiller, ConfigErrorsNameTheKeyAndListWhatIsValid) {
+  const fs::path t = teacher("unet");
+  using medkd::train::DistillConfig;
+  const std::string base = simple_config(t, t);
+  auto parse = [](const std::string& text) {
+    return DistillConfig::from_yaml_text(text, "d.yaml");
+  };
+  EXPECT_NO_THROW(parse(base));
+  std::string m = error_of([&] { parse(base + "epochz: 3\n"); });
+  EXPECT_NE(m.find("epochz"), std::string::npos) << m;
+  EXPECT_NE(m.find("multi_teacher"), std::string::npos) << m;
+  m = error_of([&] { parse(base + "multi_teacher: vote\n"); });
+  EXPECT_NE(m.find("confidence"), std::string::npos) << m;
+  m = error_of([&] {
+    std::string text = base;
+    text.replace(text.find("teachers: [t2]"), 14, "teachers: [t3]");
+    parse(text);
+  });
+  EXPECT_NE(m.find("t3"), std::string::npos) << m;
+  EXPECT_NE(m.find("t1, t2"), std::string::npos) << m;
+  m = error_of([&] {
+    std::string text = base;
+    text.replace(text.find("{type: dice_focal}"), 18, "{type: dice_focul}");
+    parse(text);
+  });
+  EXPECT_NE(m.find("dice_focul"), std::string::npos) << m;
+  EXPECT_NE(m.find("pixel_kl"), std::string::npos) << m;
+
+  // A tap the student lacks: an error listing its taps, before any folder is made.
+  std::string text = base;
+  text.replace(text.find("{type: attention_similarity, teachers: [t2]}"), 44,
+               "{type: hint, taps: [enc.7]}");
+  const fs::path bad = write("bad_tap.yaml", text);
+  m = error_of([&] { medkd::train::distill(options_for(bad, "bad_tap")); });
+  EXPECT_NE(m.find("enc.7"), std::string::npos) << m;
+  EXPECT_NE(m.find("bottleneck"), std::string::npos) << m;
+  EXPECT_FALSE(fs::exists(*dir_ / "bad_tap"));
+}
+
+}  // namespace
