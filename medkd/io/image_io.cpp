@@ -16,6 +16,7 @@
 #include "itkImageSeriesReader.h"
 #include "itkImageSeriesWriter.h"
 #include "itkMetaDataObject.h"
+#include "itkMultiThreaderBase.h"
 #include "medkd/core/atomic_file.h"
 #include "medkd/core/error.h"
 #include "medkd/io/file_integrity.h"
@@ -69,15 +70,30 @@ void set_geometry(ItkImage* image, const Geometry& g) {
   image->SetDirection(direction);
 }
 
-// ITK prints warnings (an empty DICOM folder, an unusual header) to stderr; medkd reports problems
-// itself as errors, so ITK's own output is switched off once per process.
-void silence_itk_warnings() {
+// Once per process, before any other ITK use (every entry point of this file calls it first):
+//  - ITK prints warnings (an empty DICOM folder, an unusual header) to stderr; medkd reports
+//    problems itself as errors, so ITK's own output is switched off;
+//  - ITK 5.2 creates its global singletons (object factories, the data-object release flag, the
+//    multithreader defaults) lazily and without a lock, so two threads that use ITK for the first
+//    time at once can corrupt the heap (ITK issue #5493). Cases are read from worker threads
+//    (dataset check, fingerprint, preprocessing): the singletons are created here, under
+//    call_once, and every other thread waits for that.
+void prepare_itk() {
   static std::once_flag once;
-  std::call_once(once, [] { itk::Object::GlobalWarningDisplayOff(); });
+  std::call_once(once, [] {
+    itk::Object::GlobalWarningDisplayOff();
+    itk::DataObject::New()->ShouldIReleaseData();
+    itk::MultiThreaderBase::New();
+    for (const char* name : {"a.nii.gz", "a.mha", "a.nrrd"}) {
+      itk::ImageIOFactory::CreateImageIO(name, itk::ImageIOFactory::IOFileModeEnum::ReadMode);
+      itk::ImageIOFactory::CreateImageIO(name, itk::ImageIOFactory::IOFileModeEnum::WriteMode);
+    }
+    itk::Image<float, 3>::New()->Initialize();
+  });
 }
 
 void require_file(const fs::path& path) {
-  silence_itk_warnings();
+  prepare_itk();
   std::error_code ec;
   MEDKD_CHECK(fs::exists(path, ec), "cannot read ", path.string(), ": no such file");
   MEDKD_CHECK(fs::is_regular_file(path, ec), "cannot read ", path.string(), ": not a file");
@@ -275,7 +291,7 @@ Image read_channels(const std::vector<fs::path>& paths, double tolerance) {
 }
 
 Image read_dicom_series(const fs::path& folder, const std::string& series_uid) {
-  silence_itk_warnings();
+  prepare_itk();
   MEDKD_CHECK(fs::is_directory(folder), "cannot read DICOM series: ", folder.string(),
               " is not a folder");
   using ItkImage = itk::Image<float, kDims>;
@@ -308,6 +324,7 @@ Image read_dicom_series(const fs::path& folder, const std::string& series_uid) {
 }
 
 void write_image(const Image& image, const fs::path& path) {
+  prepare_itk();
   MEDKD_CHECK(image.data.defined() && image.data.dim() == 4, "cannot write ", path.string(),
               ": image data must be [C, Z, Y, X]");
   MEDKD_CHECK(image.channels() == 1, "cannot write ", path.string(), ": ", image.channels(),
@@ -346,6 +363,7 @@ void write_image(const Image& image, const fs::path& path) {
 }
 
 void write_dicom_series(const Image& image, const fs::path& folder) {
+  prepare_itk();
   MEDKD_CHECK(image.data.dim() == 4 && image.channels() == 1, "cannot write DICOM series to ",
               folder.string(), ": need a one-channel [1, Z, Y, X] image");
   using Volume = itk::Image<int16_t, 3>;

@@ -4,20 +4,16 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
 using medkd::models::HDenseFormer;
 using medkd::models::HDenseFormerOptions;
-using medkd::models::ModelConfig;
 using medkd::testing::error_of;
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 namespace {
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
 
 // Parameters of the position embeddings, which module-wise profilers (thop) do not see.
 int64_t position_embedding_count(const torch::nn::Module& module) {
@@ -25,17 +21,6 @@ int64_t position_embedding_count(const torch::nn::Module& module) {
   for (const auto& item : module.named_parameters())
     if (item.key().find("position_embeddings") != std::string::npos) total += item.value().numel();
   return total;
-}
-
-ModelConfig config(const std::string& name, int dims, int64_t in_channels,
-                   const std::string& options_yaml = "{}") {
-  ModelConfig config;
-  config.name = name;
-  config.spatial_dims = dims;
-  config.in_channels = in_channels;
-  config.num_classes = 2;
-  config.options = YAML::Load(options_yaml);
-  return config;
 }
 
 HDenseFormerOptions tiny(int dims) {
@@ -123,14 +108,14 @@ TEST(HDenseFormer, LightPresetHasEightFiltersAndTeachFormersStudentSize) {
   // 3-D HECKTOR: n_filters 8, embedding 32: 2 × 493,696 per modality (patch conv 32·16³ + 32 =
   // 131,104, position embeddings 729·32 = 23,328, 6 DCT blocks of 56,544) = 987,392; CNN 585,624;
   // total 1,573,016, 1,526,360 without position embeddings: Teach-Former's S1, 1.53 M.
-  auto light3d = zoo.create(config("h_denseformer_light", 3, 2));
+  auto light3d = zoo.create(model_config("h_denseformer_light", "{}", 3, 2));
   EXPECT_EQ(light3d->name(), "h_denseformer_light");
   EXPECT_EQ(parameter_count(*light3d), 1573016);
   EXPECT_EQ(parameter_count(*light3d) - position_embedding_count(*light3d), 1526360);
   // 7.3× fewer than the teacher.
-  EXPECT_EQ(parameter_count(*zoo.create(config("h_denseformer", 3, 2))), 11561288);
+  EXPECT_EQ(parameter_count(*zoo.create(model_config("h_denseformer", "{}", 3, 2))), 11561288);
   // 2-D PI-CAI: 1,312,224, 1,256,928 without position embeddings (Teach-Former: 1.25 M).
-  auto light2d = zoo.create(config("h_denseformer_light", 2, 3));
+  auto light2d = zoo.create(model_config("h_denseformer_light", "{}", 2, 3));
   EXPECT_EQ(parameter_count(*light2d), 1312224);
   EXPECT_EQ(parameter_count(*light2d) - position_embedding_count(*light2d), 1256928);
 }
@@ -215,9 +200,11 @@ TEST(HDenseFormer, BadOptionValuesAreErrorsNamingTheOption) {
 
 TEST(HDenseFormer, ConfigOptionsAreReadAndCheckedByName) {
   const auto& zoo = medkd::models::default_model_registry();
-  auto model = zoo.create(config("h_denseformer", 2, 2,
-                                 "{n_filters: 2, transformer_depth: 4, image_size: [32, 16], "
-                                 "patch_size: 8, growth_rate: 4, num_heads: 2, dense_layers: 1}"));
+  auto model =
+      zoo.create(model_config("h_denseformer",
+                              "{n_filters: 2, transformer_depth: 4, image_size: [32, 16], "
+                              "patch_size: 8, growth_rate: 4, num_heads: 2, dense_layers: 1}",
+                              2, 2));
   auto& net = dynamic_cast<medkd::models::HDenseFormerImpl&>(*model);
   EXPECT_EQ(net.image_size(), (std::vector<int64_t>{32, 16}));
   EXPECT_EQ(net.options.patch_size(), 8);
@@ -225,9 +212,10 @@ TEST(HDenseFormer, ConfigOptionsAreReadAndCheckedByName) {
   EXPECT_EQ(model->forward(torch::zeros({1, 2, 32, 16})).sizes(),
             (std::vector<int64_t>{1, 2, 32, 16}));
 
-  auto message = error_of([&] { zoo.create(config("h_denseformer", 2, 2, "{n_filters: many}")); });
+  auto message =
+      error_of([&] { zoo.create(model_config("h_denseformer", "{n_filters: many}", 2, 2)); });
   EXPECT_NE(message.find("'n_filters'"), std::string::npos) << message;
-  message = error_of([&] { zoo.create(config("h_denseformer", 2, 2, "{heads: 4}")); });
+  message = error_of([&] { zoo.create(model_config("h_denseformer", "{heads: 4}", 2, 2)); });
   EXPECT_NE(message.find("'heads'"), std::string::npos) << message;
   EXPECT_NE(message.find("num_heads"), std::string::npos) << message;
 }

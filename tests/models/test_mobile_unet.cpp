@@ -4,34 +4,14 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
 using medkd::models::MobileUNet;
 using medkd::models::MobileUNetOptions;
-using medkd::models::ModelConfig;
 using medkd::testing::error_of;
-
-namespace {
-
-// Parameters whose name starts with `prefix` ("" for all).
-int64_t parameter_count(const torch::nn::Module& module, const std::string& prefix = "") {
-  int64_t total = 0;
-  for (const auto& p : module.named_parameters())
-    if (p.key().rfind(prefix, 0) == 0) total += p.value().numel();
-  return total;
-}
-
-ModelConfig config_with(const std::string& options_yaml) {
-  ModelConfig config;
-  config.name = "mobile_unet";
-  config.spatial_dims = 2;
-  config.in_channels = 1;
-  config.num_classes = 2;
-  config.options = YAML::Load(options_yaml);
-  return config;
-}
-
-}  // namespace
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 TEST(MobileUNet, WidthsAreRoundedAsTorchvisionRoundsThem) {
   using medkd::models::make_divisible;
@@ -158,22 +138,23 @@ TEST(MobileUNet, BadOptionsAndInputsAreErrorsNamingThem) {
 
   const auto& zoo = medkd::models::default_model_registry();
   EXPECT_NE(error_of([&] {
-              zoo.create(config_with("{width: narrow}"));
+              zoo.create(model_config("mobile_unet", "{width: narrow}"));
             }).find("mobile_unet option 'width' must be a number, got 'narrow'"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
-              zoo.create(config_with("{last_conv: maybe}"));
+              zoo.create(model_config("mobile_unet", "{last_conv: maybe}"));
             }).find("'last_conv' must be true or false"),
             std::string::npos);
 }
 
 TEST(MobileUNet, OptionsAreReadFromAConfig) {
-  const auto options = medkd::models::mobile_unet_options_from_config(
-      config_with("{width: 0.5, last_conv: false, decoder_channels: [16, 8, 8, 4, 4]}"));
+  const auto options = medkd::models::mobile_unet_options_from_config(model_config(
+      "mobile_unet", "{width: 0.5, last_conv: false, decoder_channels: [16, 8, 8, 4, 4]}"));
   EXPECT_DOUBLE_EQ(options.width(), 0.5);
   EXPECT_FALSE(options.last_conv());
   EXPECT_EQ(options.decoder_channels(), (std::vector<int64_t>{16, 8, 8, 4, 4}));
-  const auto defaults = medkd::models::mobile_unet_options_from_config(config_with("{}"));
+  const auto defaults =
+      medkd::models::mobile_unet_options_from_config(model_config("mobile_unet", "{}"));
   EXPECT_DOUBLE_EQ(defaults.width(), 1.0);
   EXPECT_TRUE(defaults.last_conv());
   EXPECT_TRUE(defaults.decoder_channels().empty());

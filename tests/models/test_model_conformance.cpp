@@ -57,7 +57,8 @@ class ModelConformance : public ::testing::TestWithParam<ConformanceCase> {
   }
   std::vector<int64_t> input_sizes() const {
     std::vector<int64_t> sizes{kBatch, kInChannels};
-    for (int axis = 0; axis < GetParam().spatial_dims; ++axis) sizes.push_back(GetParam().input_size);
+    for (int axis = 0; axis < GetParam().spatial_dims; ++axis)
+      sizes.push_back(GetParam().input_size);
     return sizes;
   }
   torch::Tensor input(uint64_t seed = 1) const {

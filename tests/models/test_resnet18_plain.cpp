@@ -4,35 +4,21 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
-using medkd::models::ModelConfig;
 using medkd::models::ResNet18Plain;
 using medkd::models::ResNet18PlainOptions;
 using medkd::testing::error_of;
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 namespace {
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
 
 torch::Tensor bilinear(const torch::Tensor& x, std::vector<int64_t> size) {
   namespace F = torch::nn::functional;
   return F::interpolate(
       x, F::InterpolateFuncOptions().size(size).mode(torch::kBilinear).align_corners(true));
-}
-
-ModelConfig config_with(const std::string& options_yaml) {
-  ModelConfig config;
-  config.name = "resnet18_plain";
-  config.spatial_dims = 2;
-  config.in_channels = 1;
-  config.num_classes = 2;
-  config.options = YAML::Load(options_yaml);
-  return config;
 }
 
 }  // namespace
@@ -101,10 +87,11 @@ TEST(ResNet18Plain, BadOptionsAndInputsAreErrorsNamingThem) {
 
   const auto& zoo = medkd::models::default_model_registry();
   EXPECT_NE(error_of([&] {
-              zoo.create(config_with("{encoder_channels: [a, b]}"));
+              zoo.create(model_config("resnet18_plain", "{encoder_channels: [a, b]}"));
             }).find("resnet18_plain option 'encoder_channels' must be a list of 4 integers"),
             std::string::npos);
-  EXPECT_NE(
-      error_of([&] { zoo.create(config_with("{depth: 34}")); }).find("unknown option 'depth'"),
-      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              zoo.create(model_config("resnet18_plain", "{depth: 34}"));
+            }).find("unknown option 'depth'"),
+            std::string::npos);
 }

@@ -4,34 +4,14 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
-using medkd::models::ModelConfig;
 using medkd::models::ResNetUNet;
 using medkd::models::ResNetUNetOptions;
 using medkd::testing::error_of;
-
-namespace {
-
-// Parameters whose name starts with `prefix` ("" for all).
-int64_t parameter_count(const torch::nn::Module& module, const std::string& prefix = "") {
-  int64_t total = 0;
-  for (const auto& p : module.named_parameters())
-    if (p.key().rfind(prefix, 0) == 0) total += p.value().numel();
-  return total;
-}
-
-ModelConfig config_with(const std::string& options_yaml) {
-  ModelConfig config;
-  config.name = "resnet_unet";
-  config.spatial_dims = 2;
-  config.in_channels = 1;
-  config.num_classes = 2;
-  config.options = YAML::Load(options_yaml);
-  return config;
-}
-
-}  // namespace
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 TEST(ResNetUNet, EncoderHasTorchvisionResNetParameterCountsWithoutTheClassifier) {
   // torchvision resnet18: 11,689,512 parameters, resnet34: 21,797,672; both with the 1000-class
@@ -135,22 +115,24 @@ TEST(ResNetUNet, BadOptionsAndInputsAreErrorsNamingThem) {
 
   const auto& zoo = medkd::models::default_model_registry();
   EXPECT_NE(error_of([&] {
-              zoo.create(config_with("{depth: deep}"));
+              zoo.create(model_config("resnet_unet", "{depth: deep}"));
             }).find("resnet_unet option 'depth' must be 18 or 34, got 'deep'"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
-              zoo.create(config_with("{decoder_channels: 16}"));
+              zoo.create(model_config("resnet_unet", "{decoder_channels: 16}"));
             }).find("'decoder_channels' must be a list of 5 integers"),
             std::string::npos);
 }
 
 TEST(ResNetUNet, OptionsAreReadFromAConfig) {
-  const auto options = medkd::models::resnet_unet_options_from_config(config_with(
+  const auto options = medkd::models::resnet_unet_options_from_config(model_config(
+      "resnet_unet",
       "{depth: 18, encoder_channels: [4, 8, 8, 16], decoder_channels: [16, 8, 8, 4, 4]}"));
   EXPECT_EQ(options.depth(), 18);
   EXPECT_EQ(options.encoder_channels(), (std::vector<int64_t>{4, 8, 8, 16}));
   EXPECT_EQ(options.decoder_channels(), (std::vector<int64_t>{16, 8, 8, 4, 4}));
-  const auto defaults = medkd::models::resnet_unet_options_from_config(config_with("{}"));
+  const auto defaults =
+      medkd::models::resnet_unet_options_from_config(model_config("resnet_unet", "{}"));
   EXPECT_EQ(defaults.depth(), 34);  // smp's default encoder
   EXPECT_EQ(defaults.decoder_channels(), (std::vector<int64_t>{256, 128, 64, 32, 16}));
 }

@@ -4,33 +4,15 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
-using medkd::models::ModelConfig;
 using medkd::models::PatchMergingMode;
 using medkd::models::SwinUNETR;
 using medkd::models::SwinUNETROptions;
 using medkd::testing::error_of;
-
-namespace {
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
-
-ModelConfig swin_config(const std::string& name, int dims, const std::string& options_yaml) {
-  ModelConfig config;
-  config.name = name;
-  config.spatial_dims = dims;
-  config.in_channels = 2;
-  config.num_classes = 3;
-  config.options = YAML::Load(options_yaml);
-  return config;
-}
-
-}  // namespace
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 // MONAI SwinUNETR(img_size=(96,96,96), in_channels=1, out_channels=14, feature_size=48) (depths
 // 2,2,2,2, heads 3,6,12,24, norm_name="instance", downsample="merging"), counted layer by layer
@@ -89,22 +71,23 @@ TEST(SwinUNETR, TwoDimensionalConfigurationHasMonaisParameterCount) {
 // Teach-Former's light Swin-UNETR (Table 1, 3-D HECKTOR) has 1.35 M; ours is 5.2× larger.
 TEST(SwinUNETR, LightPresetHasFiveToTenTimesFewerParametersThanTheTeacher) {
   const auto& zoo = medkd::models::default_model_registry();
-  const int64_t teacher = parameter_count(*zoo.create(swin_config("swin_unetr", 3, "{}")));
-  const int64_t light = parameter_count(*zoo.create(swin_config("swin_unetr_light", 3, "{}")));
+  const int64_t teacher = parameter_count(*zoo.create(model_config("swin_unetr", "{}", 3, 2, 3)));
+  const int64_t light =
+      parameter_count(*zoo.create(model_config("swin_unetr_light", "{}", 3, 2, 3)));
   EXPECT_EQ(teacher, 62188485);
   EXPECT_EQ(light, 6961305);
   EXPECT_GE(teacher, 5 * light);
   EXPECT_LE(teacher, 10 * light);
   // 2-D: 10,893·256 + (18 + 2 + 9 + 510 + 3)·16 + 3 + 338·15 = 2,802,353 (8.97× fewer than
   // 25,138,701); Teach-Former's 2-D light model (PI-CAI, 3 channels) has 2.76 M.
-  EXPECT_EQ(parameter_count(*zoo.create(swin_config("swin_unetr_light", 2, "{}"))), 2802353);
-  EXPECT_EQ(parameter_count(*zoo.create(swin_config("swin_unetr", 2, "{}"))), 25138701);
+  EXPECT_EQ(parameter_count(*zoo.create(model_config("swin_unetr_light", "{}", 2, 2, 3))), 2802353);
+  EXPECT_EQ(parameter_count(*zoo.create(model_config("swin_unetr", "{}", 2, 2, 3))), 25138701);
 }
 
 TEST(SwinUNETR, PresetReportsItsRegistryName) {
   const auto& zoo = medkd::models::default_model_registry();
-  auto light =
-      zoo.create(swin_config("swin_unetr_light", 2, "{depths: [1, 1, 1, 1], feature_size: 4}"));
+  auto light = zoo.create(
+      model_config("swin_unetr_light", "{depths: [1, 1, 1, 1], feature_size: 4}", 2, 2, 3));
   EXPECT_EQ(light->name(), "swin_unetr_light");
   auto* net = dynamic_cast<medkd::models::SwinUNETRImpl*>(light.get());
   ASSERT_NE(net, nullptr);
@@ -278,7 +261,7 @@ TEST(SwinUNETR, InputNotAMultipleOf32IsAnError) {
 TEST(SwinUNETR, BadOptionsAreErrorsNamingThem) {
   const auto& zoo = medkd::models::default_model_registry();
   const auto error = [&](const std::string& yaml) {
-    return error_of([&] { zoo.create(swin_config("swin_unetr", 2, yaml)); });
+    return error_of([&] { zoo.create(model_config("swin_unetr", yaml, 2, 2, 3)); });
   };
   EXPECT_NE(error("{feature_size: 16}").find("num_heads[0] = 3"), std::string::npos);
   EXPECT_NE(error("{feature_size: 0}").find("feature_size"), std::string::npos);

@@ -4,34 +4,15 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
 using medkd::models::ModelConfig;
 using medkd::models::UNet;
 using medkd::models::UNetOptions;
-
-namespace {
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
-
-ModelConfig unet_config(int dims, const std::string& options_yaml) {
-  ModelConfig config;
-  config.name = "unet";
-  config.spatial_dims = dims;
-  config.in_channels = 1;
-  config.num_classes = 2;
-  config.options = YAML::Load(options_yaml);
-  return config;
-}
-
-// Runs `body` and returns the medkd::Error message it throws ("" if none).
 using medkd::testing::error_of;
-
-}  // namespace
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 TEST(UNet, ParameterCountOfATwoLevelUNetMatchesTheHandCount) {
   // 2-D, 1 -> 2 classes, channels {2, 4}, one conv per stage, 3x3 kernels, affine instance norm:
@@ -142,9 +123,10 @@ TEST(UNet, BadOptionsAreErrorsNamingTheOption) {
 
 TEST(UNet, OptionsAreReadFromAConfig) {
   const auto options = medkd::models::unet_options_from_config(
-      unet_config(3,
-                  "{channels: [4, 8, 16], blocks_per_stage: 3, norm: batch, activation: relu, "
-                  "downsampling: max_pool, deep_supervision: true, pool_z: [false, true]}"));
+      model_config("unet",
+                   "{channels: [4, 8, 16], blocks_per_stage: 3, norm: batch, activation: relu, "
+                   "downsampling: max_pool, deep_supervision: true, pool_z: [false, true]}",
+                   3));
   EXPECT_EQ(options.channels(), (std::vector<int64_t>{4, 8, 16}));
   EXPECT_EQ(options.blocks_per_stage(), 3);
   EXPECT_EQ(options.norm(), medkd::nn::NormKind::kBatch);
@@ -152,18 +134,19 @@ TEST(UNet, OptionsAreReadFromAConfig) {
   EXPECT_EQ(options.downsampling(), medkd::models::Downsampling::kMaxPool);
   EXPECT_TRUE(options.deep_supervision());
   EXPECT_EQ(options.pool_z(), (std::vector<int64_t>{1, 2}));
-  EXPECT_EQ(medkd::models::unet_options_from_config(unet_config(3, "{pool_z: [1, 2]}")).pool_z(),
-            (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(
+      medkd::models::unet_options_from_config(model_config("unet", "{pool_z: [1, 2]}", 3)).pool_z(),
+      (std::vector<int64_t>{1, 2}));
 
-  std::string message =
-      error_of([] { medkd::models::unet_options_from_config(unet_config(2, "{chanels: [4]}")); });
+  std::string message = error_of(
+      [] { medkd::models::unet_options_from_config(model_config("unet", "{chanels: [4]}")); });
   EXPECT_NE(message.find("unknown unet option 'chanels'"), std::string::npos) << message;
   EXPECT_NE(message.find("valid: channels, blocks_per_stage"), std::string::npos) << message;
-  message =
-      error_of([] { medkd::models::unet_options_from_config(unet_config(2, "{channels: wide}")); });
+  message = error_of(
+      [] { medkd::models::unet_options_from_config(model_config("unet", "{channels: wide}")); });
   EXPECT_NE(message.find("'channels' must be a list of integers"), std::string::npos) << message;
-  message =
-      error_of([] { medkd::models::unet_options_from_config(unet_config(2, "{norm: group}")); });
+  message = error_of(
+      [] { medkd::models::unet_options_from_config(model_config("unet", "{norm: group}")); });
   EXPECT_NE(message.find("unknown norm 'group' (valid: instance, batch)"), std::string::npos)
       << message;
 }
@@ -172,25 +155,26 @@ TEST(UNet, RegistryRejectsUnknownNamesAndKeysListingTheValidOnes) {
   const auto& zoo = medkd::models::default_model_registry();
   const auto names = zoo.names();
   EXPECT_NE(std::find(names.begin(), names.end(), "unet"), names.end());
-  ModelConfig config = unet_config(2, "{}");
+  ModelConfig config = model_config("unet", "{}");
   config.name = "unnet";
   std::string message = error_of([&] { zoo.create(config); });
   EXPECT_NE(message.find("unknown model 'unnet' (known: "), std::string::npos) << message;
   EXPECT_NE(message.find("unet"), std::string::npos) << message;
-  message = error_of([&] { zoo.create(unet_config(2, "{depth: 4}")); });
+  message = error_of([&] { zoo.create(model_config("unet", "{depth: 4}")); });
   EXPECT_NE(message.find("unknown option 'depth' for model 'unet' (valid: channels"),
             std::string::npos)
       << message;
-  auto net = zoo.create(unet_config(2, "{channels: [4, 8]}"));
+  auto net = zoo.create(model_config("unet", "{channels: [4, 8]}"));
   EXPECT_EQ(net->name(), "unet");
   EXPECT_EQ(net->num_classes(), 2);
   EXPECT_EQ(net->forward(torch::randn({1, 1, 8, 8})).sizes(), (std::vector<int64_t>{1, 2, 8, 8}));
 }
 
 TEST(UNet, ModelConfigSurvivesAJsonRoundTrip) {
-  ModelConfig config = unet_config(3,
-                                   "{channels: [4, 8], deep_supervision: true, "
-                                   "norm: batch, pool_z: [false], note: '12'}");
+  ModelConfig config = model_config("unet",
+                                    "{channels: [4, 8], deep_supervision: true, "
+                                    "norm: batch, pool_z: [false], note: '12'}",
+                                    3);
   config.in_channels = 2;
   const auto json = medkd::models::model_config_to_json(config);
   EXPECT_EQ(json["options"]["channels"], nlohmann::json({4, 8}));
@@ -227,7 +211,7 @@ TEST(UNet, ModelConfigIsReadFromYaml) {
 }
 
 TEST(UNet, CopiesOfAModelConfigDoNotShareOptions) {
-  const ModelConfig original = unet_config(2, "{channels: [4, 8]}");
+  const ModelConfig original = model_config("unet", "{channels: [4, 8]}");
   ModelConfig copy = original;
   copy.options["channels"] = YAML::Load("[2, 4]");
   copy.options["deep_supervision"] = true;

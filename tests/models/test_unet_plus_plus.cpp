@@ -4,35 +4,21 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
-using medkd::models::ModelConfig;
 using medkd::models::UNetPlusPlus;
 using medkd::models::UNetPlusPlusOptions;
 using medkd::testing::error_of;
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 namespace {
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
 
 std::vector<std::string> tap_names(const UNetPlusPlus& net) {
   std::vector<std::string> names;
   for (const auto& spec : net->tap_specs()) names.push_back(spec.name);
   return names;
-}
-
-ModelConfig config_with(const std::string& options_yaml) {
-  ModelConfig config;
-  config.name = "unet_plus_plus";
-  config.spatial_dims = 2;
-  config.in_channels = 1;
-  config.num_classes = 2;
-  config.options = YAML::Load(options_yaml);
-  return config;
 }
 
 }  // namespace
@@ -141,23 +127,26 @@ TEST(UNetPlusPlus, BadOptionsAndInputsAreErrorsNamingThem) {
 
   const auto& zoo = medkd::models::default_model_registry();
   EXPECT_NE(error_of([&] {
-              zoo.create(config_with("{filters: wide}"));
+              zoo.create(model_config("unet_plus_plus", "{filters: wide}"));
             }).find("unet_plus_plus option 'filters' must be a list of integers"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
-              zoo.create(config_with("{deep_supervision: 3}"));
+              zoo.create(model_config("unet_plus_plus", "{deep_supervision: 3}"));
             }).find("'deep_supervision' must be true or false"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { zoo.create(config_with("{depth: 4}")); }).find("unknown option 'depth'"),
+  EXPECT_NE(error_of([&] {
+              zoo.create(model_config("unet_plus_plus", "{depth: 4}"));
+            }).find("unknown option 'depth'"),
             std::string::npos);
 }
 
 TEST(UNetPlusPlus, OptionsAreReadFromAConfig) {
   const auto options = medkd::models::unet_plus_plus_options_from_config(
-      config_with("{filters: [4, 8, 16], deep_supervision: true}"));
+      model_config("unet_plus_plus", "{filters: [4, 8, 16], deep_supervision: true}"));
   EXPECT_EQ(options.filters(), (std::vector<int64_t>{4, 8, 16}));
   EXPECT_TRUE(options.deep_supervision());
-  const auto defaults = medkd::models::unet_plus_plus_options_from_config(config_with("{}"));
+  const auto defaults =
+      medkd::models::unet_plus_plus_options_from_config(model_config("unet_plus_plus", "{}"));
   EXPECT_EQ(defaults.filters(), (std::vector<int64_t>{64, 128, 256, 512, 1024}));
   EXPECT_FALSE(defaults.deep_supervision());
 }

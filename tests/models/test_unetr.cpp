@@ -4,31 +4,17 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
-using medkd::models::ModelConfig;
 using medkd::models::PatchProjection;
 using medkd::models::UNETR;
 using medkd::models::UNETROptions;
 using medkd::testing::error_of;
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 namespace {
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
-
-ModelConfig unetr_config(int dims, const std::string& options_yaml) {
-  ModelConfig config;
-  config.name = "unetr";
-  config.spatial_dims = dims;
-  config.in_channels = 1;
-  config.num_classes = 2;
-  config.options = YAML::Load(options_yaml);
-  return config;
-}
 
 // A small 2-D UNETR: 32×32 input (2×2 tokens), hidden 8, 2 heads, MLP 16, one layer, f = 2.
 UNETROptions tiny(int dims = 2) {
@@ -188,7 +174,7 @@ TEST(UNETR, ImgSizeMayDifferPerAxis) {
 TEST(UNETR, BadOptionsAreErrorsNamingThem) {
   const auto& zoo = medkd::models::default_model_registry();
   const auto error = [&](const std::string& yaml) {
-    return error_of([&] { zoo.create(unetr_config(2, yaml)); });
+    return error_of([&] { zoo.create(model_config("unetr", yaml)); });
   };
   EXPECT_NE(error("{img_size: 40}").find("img_size"), std::string::npos);
   EXPECT_NE(error("{img_size: [32, 32, 32]}").find("img_size needs 1 or 2"), std::string::npos);
@@ -205,11 +191,12 @@ TEST(UNETR, BadOptionsAreErrorsNamingThem) {
 
 TEST(UNETR, ConfigOptionsReachTheModel) {
   const auto& zoo = medkd::models::default_model_registry();
-  auto model = zoo.create(unetr_config(
-      3,
+  auto model = zoo.create(model_config(
+      "unetr",
       "{img_size: [16, 32, 16], feature_size: 2, hidden_size: 8, mlp_dim: 8, num_heads: 2, "
       "num_layers: 3, pos_embed: conv, norm: batch, res_block: false, conv_block: false, "
-      "qkv_bias: true}"));
+      "qkv_bias: true}",
+      3));
   auto* net = dynamic_cast<medkd::models::UNETRImpl*>(model.get());
   ASSERT_NE(net, nullptr);
   EXPECT_EQ(net->options.img_size(), (std::vector<int64_t>{16, 32, 16}));

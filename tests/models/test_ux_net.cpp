@@ -4,31 +4,16 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/registry.h"
+#include "model_test_support.h"
 #include "test_support.h"
 
-using medkd::models::ModelConfig;
 using medkd::models::UXNet;
 using medkd::models::UXNetOptions;
 using medkd::testing::error_of;
+using medkd::testing::model_config;
+using medkd::testing::parameter_count;
 
 namespace {
-
-int64_t parameter_count(const torch::nn::Module& module) {
-  int64_t total = 0;
-  for (const auto& p : module.parameters()) total += p.numel();
-  return total;
-}
-
-ModelConfig config(const std::string& name, int dims, int64_t in_channels, int64_t classes,
-                   const std::string& options_yaml = "{}") {
-  ModelConfig config;
-  config.name = name;
-  config.spatial_dims = dims;
-  config.in_channels = in_channels;
-  config.num_classes = classes;
-  config.options = YAML::Load(options_yaml);
-  return config;
-}
 
 UXNetOptions tiny(int dims) {
   return UXNetOptions(dims, 2, 3)
@@ -88,17 +73,17 @@ TEST(UXNet, LightPresetHasEightTimesFewerParameters) {
   // feat_size [16, 32, 64, 128], hidden_size 256, otherwise the defaults: stem 5,536,
   // downsampling 86,464, stages 172,800, stage norms 480, encoders 3,576,000, decoders 2,168,064,
   // out 16·13 + 13 = 221: 6,009,565, 8.8× fewer than 53,006,461.
-  auto light = zoo.create(config("ux_net_light", 3, 1, 13));
+  auto light = zoo.create(model_config("ux_net_light", "{}", 3, 1, 13));
   EXPECT_EQ(light->name(), "ux_net_light");
   EXPECT_EQ(parameter_count(*light), 6009565);
   // Teach-Former's HECKTOR setting (CT + PET, 2 classes): 6,015,314 against S3's 5.12 M.
-  EXPECT_EQ(parameter_count(*zoo.create(config("ux_net_light", 3, 2, 2))), 6015314);
+  EXPECT_EQ(parameter_count(*zoo.create(model_config("ux_net_light", "{}", 3, 2))), 6015314);
 }
 
 TEST(UXNet, OutputBlockFollowsTheFirstStageWidth) {
   // The reference hard-codes 48 input channels here; the light preset's 16 must be used instead.
   const auto& zoo = medkd::models::default_model_registry();
-  auto light = zoo.create(config("ux_net_light", 3, 1, 13));
+  auto light = zoo.create(model_config("ux_net_light", "{}", 3, 1, 13));
   const auto params = light->named_parameters();
   ASSERT_TRUE(params.contains("out.conv.conv.weight"));
   EXPECT_EQ(params["out.conv.conv.weight"].sizes(), (std::vector<int64_t>{13, 16, 1, 1, 1}));
@@ -176,10 +161,11 @@ TEST(UXNet, BadOptionValuesAreErrorsNamingTheOption) {
 
 TEST(UXNet, ConfigOptionsAreReadAndCheckedByName) {
   const auto& zoo = medkd::models::default_model_registry();
-  auto model = zoo.create(config("ux_net", 2, 1, 2,
-                                 "{feat_size: [2, 4, 4, 8], hidden_size: 8, depths: [1, 2, 1, 1], "
-                                 "kernel_size: 5, layer_scale_init_value: 0.5, norm: batch, "
-                                 "res_block: false}"));
+  auto model =
+      zoo.create(model_config("ux_net",
+                              "{feat_size: [2, 4, 4, 8], hidden_size: 8, depths: [1, 2, 1, 1], "
+                              "kernel_size: 5, layer_scale_init_value: 0.5, norm: batch, "
+                              "res_block: false}"));
   auto& net = dynamic_cast<medkd::models::UXNetImpl&>(*model);
   EXPECT_EQ(net.options.depths(), (std::vector<int64_t>{1, 2, 1, 1}));
   EXPECT_EQ(net.options.kernel_size(), 5);
@@ -187,10 +173,10 @@ TEST(UXNet, ConfigOptionsAreReadAndCheckedByName) {
   EXPECT_EQ(net.options.norm(), medkd::nn::NormKind::kBatch);
   EXPECT_FALSE(net.options.res_block());
 
-  auto message = error_of([&] { zoo.create(config("ux_net", 3, 1, 2, "{feat_size: 48}")); });
+  auto message = error_of([&] { zoo.create(model_config("ux_net", "{feat_size: 48}", 3)); });
   EXPECT_NE(message.find("'feat_size'"), std::string::npos) << message;
-  message = error_of([&] { zoo.create(config("ux_net", 3, 1, 2, "{norm: group}")); });
+  message = error_of([&] { zoo.create(model_config("ux_net", "{norm: group}", 3)); });
   EXPECT_NE(message.find("'group'"), std::string::npos) << message;
-  message = error_of([&] { zoo.create(config("ux_net", 3, 1, 2, "{drop_path_rate: 0.1}")); });
+  message = error_of([&] { zoo.create(model_config("ux_net", "{drop_path_rate: 0.1}", 3)); });
   EXPECT_NE(message.find("'drop_path_rate'"), std::string::npos) << message;
 }
