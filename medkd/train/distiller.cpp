@@ -1,6 +1,7 @@
 #include "medkd/train/distiller.h"
 
 #include <algorithm>
+#include <set>
 
 #include "medkd/core/atomic_file.h"
 #include "medkd/core/error.h"
@@ -12,6 +13,7 @@
 #include "medkd/losses/loss_registry.h"
 #include "medkd/models/registry.h"
 #include "medkd/train/distill_config.h"
+#include "medkd/train/splits.h"
 #include "medkd/train/training_loop.h"
 
 namespace medkd::train {
@@ -54,6 +56,20 @@ std::vector<double> tensor_order_spacing(const data::Plan& plan) {
   const auto& s = plan.target_spacing;
   if (plan.dims == 2) return {s[1], s[0]};
   return {s[2], s[1], s[0]};
+}
+
+// The cases a teacher was trained on, from its run folder's splits.json and the fold in its
+// checkpoint; empty when unknown (a checkpoint file on its own, or a run on every case: "*").
+std::set<std::string> teacher_training_cases(const inference::LoadedModel& teacher,
+                                             const std::vector<std::string>& all_ids) {
+  const nlohmann::json metadata = io::read_checkpoint_metadata(teacher.checkpoint);
+  const int fold = metadata.contains("fold") ? metadata["fold"].get<int>() : -2;
+  if (fold == -1) return {all_ids.begin(), all_ids.end()};
+  const fs::path splits = teacher.checkpoint.parent_path() / "splits.json";
+  if (fold < 0 || !fs::exists(splits)) return {};
+  const std::vector<Fold> folds = load_splits(splits);
+  if (fold >= int(folds.size())) return {};
+  return {folds[fold].train.begin(), folds[fold].train.end()};
 }
 
 }  // namespace
@@ -158,6 +174,24 @@ TrainResult distill(const DistillOptions& options) {
   student_wanted.insert(heads.begin(), heads.end());
   for (const auto& term : terms)
     for (const auto& tap : term->student_taps()) student_wanted.insert(tap);
+
+  // A teacher that learnt the student's validation cases would leak them into the choice of the
+  // best student and into its reported Dice.
+  if (run.fold >= 0) {
+    std::vector<std::string> all_ids;
+    for (const auto& c : dataset.training) all_ids.push_back(c.id);
+    const auto folds = make_splits(all_ids, config.training.folds, 12345);
+    MEDKD_CHECK(run.fold < int(folds.size()), "--fold ", run.fold, " is out of range (0..",
+                folds.size() - 1, ")");
+    for (const Teacher& teacher : teachers) {
+      const std::set<std::string> seen = teacher_training_cases(teacher.loaded, all_ids);
+      for (const auto& id : folds[run.fold].val)
+        MEDKD_CHECK(!seen.count(id), "teacher ", teacher.name, " was trained on ", id,
+                    ", a validation case of the student's fold ", run.fold,
+                    ": distil on the fold the teachers were trained on (the same --fold and "
+                    "folds), or with --fold -1");
+    }
+  }
 
   // Everything checked: now the run folder is created and the cases preprocessed.
   fs::create_directories(out);

@@ -75,11 +75,11 @@ class Distiller : public ::testing::Test {
     dir_ = nullptr;
   }
 
-  // A tiny teacher of `architecture`, trained for one step (once per suite and plan).
+  // A tiny teacher of `architecture`, trained for one step on `fold` (once per suite and plan).
   static fs::path teacher(const std::string& architecture, int dims = 3,
-                          const std::string& spacing = "") {
-    const std::string run =
-        architecture + "_" + std::to_string(dims) + "d" + (spacing.empty() ? "" : "_spacing");
+                          const std::string& spacing = "", int fold = 0) {
+    const std::string run = architecture + "_" + std::to_string(dims) + "d" +
+                            (spacing.empty() ? "" : "_spacing") + "_fold" + std::to_string(fold);
     const fs::path out = *dir_ / "teachers" / run;
     if (fs::exists(out / "checkpoint_best.pt")) return out;
     std::string config = "model: " + kTinyTeachers.at(architecture) + "\n" + kTraining +
@@ -92,6 +92,7 @@ class Distiller : public ::testing::Test {
     options.dataset = *dir_ / "data";
     options.config = *dir_ / (run + ".yaml");
     options.out = out;
+    options.fold = fold;
     options.quiet = true;
     medkd::train::train(options);
     return out;
@@ -195,6 +196,17 @@ TEST_F(Distiller, TeachersTrainedOnDifferentPlansAreAnErrorBeforeTraining) {
   EXPECT_NE(message.find("t1 and t2"), std::string::npos) << message;
   EXPECT_NE(message.find("target_spacing"), std::string::npos) << message;
   EXPECT_FALSE(fs::exists(*dir_ / "mismatch" / "training_log.csv"));
+}
+
+TEST_F(Distiller, ATeacherTrainedOnTheStudentsValidationCasesIsAnError) {
+  const fs::path fold1 = teacher("unet", 3, "", 1);  // trains on fold 0's validation cases
+  const fs::path config = write("leak.yaml", simple_config(teacher("unet"), fold1));
+  const std::string message = error_of([&] { medkd::train::distill(options_for(config, "leak")); });
+  EXPECT_NE(message.find("teacher t2 was trained on"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(*dir_ / "leak"));
+  auto all_cases = options_for(config, "leak_all");
+  all_cases.run.fold = -1;  // no validation: nothing to leak
+  EXPECT_NO_THROW(medkd::train::distill(all_cases));
 }
 
 TEST_F(Distiller, ConfigErrorsNameTheKeyAndListWhatIsValid) {
