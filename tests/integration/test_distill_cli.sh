@@ -41,6 +41,19 @@ expect_file_contains "$SCRATCH/student/teachers.json" '"name": "unet"'
 expect_exit 0 "wrote 2 segmentation" -- "$MEDKD" --quiet predict --model "$SCRATCH/student" --input "$D/imagesTs" --output "$SCRATCH/pred"
 expect_exit 0 "foreground mean" -- "$MEDKD" --quiet evaluate --pred "$SCRATCH/pred" --ref "$D/labelsTs" --dataset-json "$D/dataset.json" --out "$SCRATCH/summary.json"
 
+# The comparison table: parameters and GFLOPs from the models, metrics from the summaries; runs
+# under one name are averaged (mean ± std).
+"$MEDKD" --quiet predict --model "$SCRATCH/teacher" --input "$D/imagesTs" --output "$SCRATCH/tpred" >/dev/null
+"$MEDKD" --quiet evaluate --pred "$SCRATCH/tpred" --ref "$D/labelsTs" --dataset-json "$D/dataset.json" --out "$SCRATCH/tsummary.json" >/dev/null
+expect_exit 0 "^student +unet +0\.00[0-9] " -- "$MEDKD" compare --run teacher "$SCRATCH/teacher" "$SCRATCH/tsummary.json" \
+  --run student "$SCRATCH/student" "$SCRATCH/summary.json" --label foreground
+grep -qE "^teacher +unet +0\.0[0-9]{2} " "$SCRATCH/stdout" || fail "compare lacks the teacher row"
+expect_exit 0 "\| both \| unet \|.*±" -- "$MEDKD" compare --run both "$SCRATCH/student" "$SCRATCH/summary.json" \
+  --run both "$SCRATCH/student" "$SCRATCH/summary.json" --markdown --out "$SCRATCH/table.md"
+expect_file_contains "$SCRATCH/table.md" "^\| model \| network \| Params"
+expect_exit 2 "no label 7" -- "$MEDKD" compare --run s "$SCRATCH/student" "$SCRATCH/summary.json" --label 7
+expect_exit 2 "takes NAME MODEL SUMMARY|--run" -- "$MEDKD" compare --run s "$SCRATCH/student"
+
 # Bad input: exit 2, one line naming what to fix, no run folder.
 bad() { sed "$1" "$SCRATCH/distill.yaml" > "$SCRATCH/bad.yaml"; }
 bad 's/type: hint/type: hints/'

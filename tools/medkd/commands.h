@@ -22,5 +22,6 @@ void add_train_command(CLI::App& app, const GlobalOptions& global);
 void add_predict_command(CLI::App& app, const GlobalOptions& global);
 void add_models_command(CLI::App& app, const GlobalOptions& global);
 void add_distill_command(CLI::App& app, const GlobalOptions& global);
+void add_compare_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace medkd::cli

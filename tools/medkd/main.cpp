@@ -43,6 +43,7 @@ int run(int argc, char** argv) {
   medkd::cli::add_predict_command(app, global);
   medkd::cli::add_image_command(app, global);
   medkd::cli::add_models_command(app, global);
+  medkd::cli::add_compare_command(app, global);
   // Threads must be set before any command runs, so after parsing and before the callbacks.
   app.parse_complete_callback([&] { medkd::core::set_num_threads(global.threads); });
 

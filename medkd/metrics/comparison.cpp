@@ -1,0 +1,122 @@
+#include "medkd/metrics/comparison.h"
+
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+#include "medkd/core/error.h"
+#include "medkd/core/json_file.h"
+#include "medkd/inference/predictor.h"
+#include "medkd/io/checkpoint.h"
+#include "medkd/models/model_summary.h"
+#include "medkd/models/registry.h"
+
+namespace medkd::metrics {
+namespace fs = std::filesystem;
+namespace {
+
+MeanStd mean_std(const std::vector<double>& values) {
+  MeanStd out;
+  double sum = 0;
+  for (double v : values)
+    if (std::isfinite(v)) {
+      sum += v;
+      ++out.count;
+    }
+  if (out.count == 0) return {NAN, NAN, 0};
+  out.mean = sum / double(out.count);
+  double squares = 0;
+  for (double v : values)
+    if (std::isfinite(v)) squares += (v - out.mean) * (v - out.mean);
+  out.std = out.count > 1 ? std::sqrt(squares / double(out.count - 1)) : 0.0;
+  return out;
+}
+
+double metric_of(const nlohmann::json& summary, const std::string& label, const std::string& key,
+                 const fs::path& file) {
+  const nlohmann::json* block = nullptr;
+  if (label == "foreground") {
+    MEDKD_CHECK(summary.contains("foreground_mean"), file.string(), ": no foreground_mean");
+    block = &summary["foreground_mean"];
+  } else {
+    MEDKD_CHECK(summary.contains("mean") && summary["mean"].contains(label), file.string(),
+                ": no label ", label, " in its mean");
+    block = &summary["mean"][label];
+  }
+  MEDKD_CHECK(block->contains(key), file.string(), ": no ", key, " for label ", label);
+  const auto& value = (*block)[key];
+  return value.is_number() ? value.get<double>() : NAN;  // null: both masks empty everywhere
+}
+
+std::string format(const MeanStd& m, int digits, bool with_std) {
+  if (m.count == 0) return "nan";
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(digits) << m.mean;
+  if (with_std) out << " ± " << m.std;
+  return out.str();
+}
+
+}  // namespace
+
+std::vector<ComparisonLine> compare_models(const std::vector<ComparisonRow>& rows,
+                                           const std::string& label) {
+  std::vector<ComparisonLine> lines;
+  for (const auto& row : rows) {
+    MEDKD_CHECK(!row.runs.empty(), "row '", row.name, "' has no runs");
+    ComparisonLine line;
+    line.name = row.name;
+    // Size and cost from the first run: every run of a row is the same network.
+    const auto loaded = inference::load_trained_model(row.runs.front().model, torch::kCPU);
+    const auto& p = loaded.plan.patch_size;  // (x, y, z)
+    const std::vector<int64_t> spatial = loaded.plan.dims == 2
+                                             ? std::vector<int64_t>{p[1], p[0]}
+                                             : std::vector<int64_t>{p[2], p[1], p[0]};
+    models::ModelConfig config =
+        models::model_config_from_json(io::read_checkpoint_metadata(loaded.checkpoint)["model"]);
+    const auto summary = models::summarize_model(models::default_model_registry(), config, spatial);
+    line.architecture = config.name;
+    line.params_millions = double(summary.complexity.params) / 1e6;
+    line.gflops = summary.complexity.flops() / 1e9;
+    std::vector<double> dice, iou, hd95;
+    for (const auto& run : row.runs) {
+      const nlohmann::json s = core::read_json_file(run.summary);
+      dice.push_back(metric_of(s, label, "Dice", run.summary));
+      iou.push_back(metric_of(s, label, "IoU", run.summary));
+      hd95.push_back(metric_of(s, label, "HD95", run.summary));
+    }
+    line.dice = mean_std(dice);
+    line.iou = mean_std(iou);
+    line.hd95 = mean_std(hd95);
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::string comparison_table(const std::vector<ComparisonLine>& lines, bool markdown) {
+  bool repeated = false;
+  for (const auto& l : lines) repeated |= l.dice.count > 1;
+  std::ostringstream out;
+  const auto cell = [&](const MeanStd& m, int digits) { return format(m, digits, repeated); };
+  if (markdown) {
+    out << "| model | network | Params (M) | GFLOPs | Dice | IoU | HD95 (mm) |\n"
+        << "|---|---|---:|---:|---:|---:|---:|\n";
+    for (const auto& l : lines)
+      out << "| " << l.name << " | " << l.architecture << " | " << std::fixed
+          << std::setprecision(3) << l.params_millions << " | " << std::setprecision(2) << l.gflops
+          << " | " << cell(l.dice, 3) << " | " << cell(l.iou, 3) << " | " << cell(l.hd95, 1)
+          << " |\n";
+    return out.str();
+  }
+  const int w = repeated ? 16 : 9;
+  out << std::left << std::setw(28) << "model" << std::setw(20) << "network" << std::right
+      << std::setw(11) << "Params (M)" << std::setw(10) << "GFLOPs" << std::setw(w) << "Dice"
+      << std::setw(w) << "IoU" << std::setw(w + 2) << "HD95 (mm)" << '\n';
+  for (const auto& l : lines)
+    out << std::left << std::setw(28) << l.name << std::setw(20) << l.architecture << std::right
+        << std::fixed << std::setprecision(3) << std::setw(11) << l.params_millions
+        << std::setprecision(2) << std::setw(10) << l.gflops << std::setw(w) << cell(l.dice, 3)
+        << std::setw(w) << cell(l.iou, 3) << std::setw(w + 2) << cell(l.hd95, 1) << '\n';
+  return out.str();
+}
+
+}  // namespace medkd::metrics
