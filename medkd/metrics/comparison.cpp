@@ -1,5 +1,6 @@
 #include "medkd/metrics/comparison.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -108,14 +109,20 @@ std::string comparison_table(const std::vector<ComparisonLine>& lines, bool mark
     return out.str();
   }
   const int w = repeated ? 16 : 9;
-  out << std::left << std::setw(28) << "model" << std::setw(20) << "network" << std::right
-      << std::setw(11) << "Params (M)" << std::setw(10) << "GFLOPs" << std::setw(w) << "Dice"
-      << std::setw(w) << "IoU" << std::setw(w + 2) << "HD95 (mm)" << '\n';
+  int name_width = 12, network_width = 10;
+  for (const auto& l : lines) {
+    name_width = std::max(name_width, int(l.name.size()) + 2);
+    network_width = std::max(network_width, int(l.architecture.size()) + 2);
+  }
+  out << std::left << std::setw(name_width) << "model" << std::setw(network_width) << "network"
+      << std::right << std::setw(11) << "Params (M)" << std::setw(10) << "GFLOPs" << std::setw(w)
+      << "Dice" << std::setw(w) << "IoU" << std::setw(w + 2) << "HD95 (mm)" << '\n';
   for (const auto& l : lines)
-    out << std::left << std::setw(28) << l.name << std::setw(20) << l.architecture << std::right
-        << std::fixed << std::setprecision(3) << std::setw(11) << l.params_millions
-        << std::setprecision(2) << std::setw(10) << l.gflops << std::setw(w) << cell(l.dice, 3)
-        << std::setw(w) << cell(l.iou, 3) << std::setw(w + 2) << cell(l.hd95, 1) << '\n';
+    out << std::left << std::setw(name_width) << l.name << std::setw(network_width)
+        << l.architecture << std::right << std::fixed << std::setprecision(3) << std::setw(11)
+        << l.params_millions << std::setprecision(2) << std::setw(10) << l.gflops << std::setw(w)
+        << cell(l.dice, 3) << std::setw(w) << cell(l.iou, 3) << std::setw(w + 2) << cell(l.hd95, 1)
+        << '\n';
   return out.str();
 }
 
