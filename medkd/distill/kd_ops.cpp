@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "medkd/core/error.h"
+#include "medkd/nn/resample.h"
 
 namespace medkd::distill {
 
@@ -37,11 +38,7 @@ torch::Tensor resize_to(const torch::Tensor& x, at::IntArrayRef spatial) {
   if (x.sizes().slice(2) == spatial) return x;
   for (int64_t size : spatial)
     MEDKD_CHECK(size >= 1, "resize: spatial size must be positive, got ", spatial);
-  F::InterpolateFuncOptions::mode_t mode = torch::kBilinear;
-  if (x.dim() == 5) mode = torch::kTrilinear;
-  return F::interpolate(
-      x, F::InterpolateFuncOptions().size(spatial.vec()).mode(mode).align_corners(false));
-  // [N, C, *spatial]
+  return nn::resize(x, spatial.vec(), nn::Interpolation::kLinear);  // [N, C, *spatial]
 }
 
 torch::Tensor attention_map(const torch::Tensor& f, double p) {

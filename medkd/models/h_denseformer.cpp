@@ -5,6 +5,7 @@
 #include "medkd/core/error.h"
 #include "medkd/models/model_options.h"
 #include "medkd/nn/layers.h"
+#include "medkd/nn/resample.h"
 
 namespace medkd::models {
 namespace {
@@ -201,15 +202,7 @@ class UpConvImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x) {
     torch::Tensor y = torch::relu(norm_(conv_(x)));
     if (scale_ == 1) return y;
-    namespace F = torch::nn::functional;
-    auto resize = F::InterpolateFuncOptions()
-                      .scale_factor(std::vector<double>(dims_, double(scale_)))
-                      .align_corners(false);
-    if (dims_ == 3)
-      resize.mode(torch::kTrilinear);
-    else
-      resize.mode(torch::kBilinear);
-    return F::interpolate(y, resize);
+    return nn::upsample(y, double(scale_), nn::Interpolation::kLinear, /*align_corners=*/false);
   }
 
  private:

@@ -5,6 +5,7 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/model_options.h"
+#include "medkd/nn/resample.h"
 
 namespace medkd::models {
 namespace {
@@ -42,11 +43,7 @@ nn::Norm batch_norm(int64_t channels) {
 }
 
 torch::Tensor upsample_nearest(const torch::Tensor& x) {
-  namespace F = torch::nn::functional;
-  const auto dims = static_cast<size_t>(x.dim() - 2);
-  return F::interpolate(x, F::InterpolateFuncOptions()
-                               .scale_factor(std::vector<double>(dims, 2.0))
-                               .mode(torch::kNearest));
+  return nn::upsample(x, 2.0, nn::Interpolation::kNearest);
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ ModelSummary summarize_model(const ModelRegistry& registry, ModelConfig config,
     const auto& keys = entry.option_keys;
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) continue;
     if (config.options && config.options.IsMap() && config.options[key]) continue;
-    if (!config.options || !config.options.IsMap()) config.options = YAML::Node(YAML::NodeType::Map);
+    if (!config.options || !config.options.IsMap())
+      config.options = YAML::Node(YAML::NodeType::Map);
     YAML::Node size(YAML::NodeType::Sequence);
     for (int64_t s : spatial_size) size.push_back(s);
     config.options[key] = size;
@@ -31,7 +32,8 @@ ModelSummary summarize_model(const ModelRegistry& registry, ModelConfig config,
     // Show the options the model was really built with.
     YAML::Node merged = YAML::Clone(YAML::Load(entry.preset_options_yaml));
     if (config.options && config.options.IsMap())
-      for (const auto& item : config.options) merged[item.first.as<std::string>()] = YAML::Clone(item.second);
+      for (const auto& item : config.options)
+        merged[item.first.as<std::string>()] = YAML::Clone(item.second);
     summary.config.options = merged;
   }
   summary.input_shape = {1, config.in_channels};
@@ -40,9 +42,9 @@ ModelSummary summarize_model(const ModelRegistry& registry, ModelConfig config,
   const auto names = model->tap_names();
   const TapSet wanted(names.begin(), names.end());
   Taps taps;
-  summary.complexity = nn::count_complexity(*model, summary.input_shape, [&](const torch::Tensor& x) {
-    return model->forward_with_taps(x, taps, wanted);
-  });
+  summary.complexity = nn::count_complexity(
+      *model, summary.input_shape,
+      [&](const torch::Tensor& x) { return model->forward_with_taps(x, taps, wanted); });
   for (const auto& name : names) {
     const auto sizes = taps.at(name).sizes();
     summary.taps.push_back({name, std::vector<int64_t>(sizes.begin() + 1, sizes.end())});

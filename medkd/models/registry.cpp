@@ -3,14 +3,14 @@
 #include <algorithm>
 
 #include "medkd/core/error.h"
-#include "medkd/models/unet.h"
-#include "medkd/models/unetr.h"
-#include "medkd/models/swin_unetr.h"
-#include "medkd/models/unet_plus_plus.h"
-#include "medkd/models/resnet_unet.h"
-#include "medkd/models/resnet18_plain.h"
-#include "medkd/models/mobile_unet.h"
 #include "medkd/models/h_denseformer.h"
+#include "medkd/models/mobile_unet.h"
+#include "medkd/models/resnet18_plain.h"
+#include "medkd/models/resnet_unet.h"
+#include "medkd/models/swin_unetr.h"
+#include "medkd/models/unet.h"
+#include "medkd/models/unet_plus_plus.h"
+#include "medkd/models/unetr.h"
 #include "medkd/models/ux_net.h"
 
 namespace medkd::models {
@@ -86,24 +86,23 @@ void register_builtin_models(ModelRegistry& registry) {
                 },
                 {{"{filters: [4, 8, 16]}"}, {"{filters: [2, 4, 8, 8], deep_supervision: true}"}},
                 ""});
-  registry.add({"resnet_unet",
-                "U-Net with a ResNet-18/34 encoder, as segmentation_models_pytorch (He et al. "
-                "2016)",
-                {2, 3},
-                resnet_unet_option_keys(),
-                [](const ModelConfig& config) {
-                  std::shared_ptr<SegmentationModelImpl> model =
-                      ResNetUNet(resnet_unet_options_from_config(config)).ptr();
-                  return SegmentationModel(model);
-                },
-                {{"{depth: 18, encoder_channels: [4, 8, 8, 16], "
-                  "decoder_channels: [16, 8, 8, 4, 4]}",
-                  {2, 3},
-                  32},
-                 {"{encoder_channels: [2, 4, 4, 8], decoder_channels: [8, 4, 4, 4, 2]}",
-                  {2, 3},
-                  32}},
-                ""});
+  registry.add(
+      {"resnet_unet",
+       "U-Net with a ResNet-18/34 encoder, as segmentation_models_pytorch (He et al. "
+       "2016)",
+       {2, 3},
+       resnet_unet_option_keys(),
+       [](const ModelConfig& config) {
+         std::shared_ptr<SegmentationModelImpl> model =
+             ResNetUNet(resnet_unet_options_from_config(config)).ptr();
+         return SegmentationModel(model);
+       },
+       {{"{depth: 18, encoder_channels: [4, 8, 8, 16], "
+         "decoder_channels: [16, 8, 8, 4, 4]}",
+         {2, 3},
+         32},
+        {"{encoder_channels: [2, 4, 4, 8], decoder_channels: [8, 4, 4, 4, 2]}", {2, 3}, 32}},
+       ""});
   registry.add({"resnet18_plain",
                 "ResNet-18 without a decoder, upsampled logits: the HLFD student (Gorade et al., "
                 "ISBI 2024)",
@@ -213,21 +212,20 @@ void register_builtin_models(ModelRegistry& registry) {
         SwinUNETR(swin_unetr_options_from_config(config)).ptr();
     return SegmentationModel(model);
   };
-  registry.add({"swin_unetr",
-                "Swin UNETR, a Swin Transformer encoder with a convolutional decoder, as MONAI "
-                "builds it (Hatamizadeh et al., BrainLes 2021)",
-                {2, 3},
-                swin_unetr_option_keys(),
-                swin_unetr,
-                {{"{feature_size: 6}", {2}, 64},
-                 {"{feature_size: 6, depths: [1, 2, 1, 1], num_heads: [1, 1, 1, 1], norm: batch}",
-                  {3},
-                  32},
-                 {"{feature_size: 8, depths: [1, 1, 1, 1], num_heads: [1, 2, 4, 8], norm: batch, "
-                  "normalize: false, downsample: mergingv2}",
-                  {2, 3},
-                  32}},
-                ""});
+  registry.add(
+      {"swin_unetr",
+       "Swin UNETR, a Swin Transformer encoder with a convolutional decoder, as MONAI "
+       "builds it (Hatamizadeh et al., BrainLes 2021)",
+       {2, 3},
+       swin_unetr_option_keys(),
+       swin_unetr,
+       {{"{feature_size: 6}", {2}, 64},
+        {"{feature_size: 6, depths: [1, 2, 1, 1], num_heads: [1, 1, 1, 1], norm: batch}", {3}, 32},
+        {"{feature_size: 8, depths: [1, 1, 1, 1], num_heads: [1, 2, 4, 8], norm: batch, "
+         "normalize: false, downsample: mergingv2}",
+         {2, 3},
+         32}},
+       ""});
   registry.add({"swin_unetr_light",
                 "Swin UNETR with feature_size 16 and heads 1, 2, 4, 8 (head width 16 as the "
                 "teacher's), 8.9x fewer parameters",

@@ -2,6 +2,7 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/model_options.h"
+#include "medkd/nn/resample.h"
 
 namespace medkd::models {
 namespace {
@@ -9,13 +10,7 @@ namespace {
 // Bilinear (2-D) or trilinear (3-D) resampling to `size` with align_corners=True, as the HLFD
 // student's F.interpolate(..., mode='bilinear', align_corners=True).
 torch::Tensor upsample_to(const torch::Tensor& x, const std::vector<int64_t>& size) {
-  namespace F = torch::nn::functional;
-  auto options = F::InterpolateFuncOptions().size(size).align_corners(true);
-  if (size.size() == 2)
-    options.mode(torch::kBilinear);
-  else
-    options.mode(torch::kTrilinear);
-  return F::interpolate(x, options);
+  return nn::resize(x, size, nn::Interpolation::kLinear, /*align_corners=*/true);
 }
 
 }  // namespace

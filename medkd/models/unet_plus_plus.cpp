@@ -2,6 +2,7 @@
 
 #include "medkd/core/error.h"
 #include "medkd/models/model_options.h"
+#include "medkd/nn/resample.h"
 
 namespace medkd::models {
 namespace {
@@ -9,15 +10,7 @@ namespace {
 // The reference's nn.Upsample(scale_factor=2, mode='bilinear', align_corners=True); trilinear in
 // 3-D.
 torch::Tensor upsample(const torch::Tensor& x) {
-  namespace F = torch::nn::functional;
-  const auto dims = static_cast<size_t>(x.dim() - 2);
-  auto options =
-      F::InterpolateFuncOptions().scale_factor(std::vector<double>(dims, 2.0)).align_corners(true);
-  if (dims == 2)
-    options.mode(torch::kBilinear);
-  else
-    options.mode(torch::kTrilinear);
-  return F::interpolate(x, options);
+  return nn::upsample(x, 2.0, nn::Interpolation::kLinear, /*align_corners=*/true);
 }
 
 nn::Conv conv3(int dims, int64_t in, int64_t out) {
