@@ -198,6 +198,35 @@ TEST_F(Distiller, TeachersTrainedOnDifferentPlansAreAnErrorBeforeTraining) {
   EXPECT_FALSE(fs::exists(*dir_ / "mismatch" / "training_log.csv"));
 }
 
+TEST_F(Distiller, WithZeroDistillationWeightTheStudentTrainsExactlyAsTrainDoes) {
+  const fs::path t = teacher("unet");
+  const std::string student =
+      "{name: unet, options: {channels: [2, 4, 8, 16], deep_supervision: true}}";
+  const fs::path alone = write(
+      "alone.yaml", "model: " + student + "\n" + kTraining + "loss: {type: dice_focal}\ndims: 3\n" +
+                        "plan: {patch_size: [32, 32, 32], batch_size: 2}\n");
+  medkd::train::TrainOptions train_options;
+  train_options.dataset = *dir_ / "data";
+  train_options.config = alone;
+  train_options.out = *dir_ / "alone";
+  train_options.quiet = true;
+  medkd::train::train(train_options);
+  const fs::path config =
+      write("zero.yaml", "teachers: [{name: t, checkpoint: " + t.string() +
+                             "}]\nstudent: {model: unet, options: {channels: [2, 4, 8, 16], "
+                             "deep_supervision: true}}\n" +
+                             "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, weight: 0}\n" +
+                             kTraining);
+  medkd::train::distill(options_for(config, "zero"));
+  const auto a =
+      medkd::inference::load_trained_model(*dir_ / "alone" / "checkpoint_last.pt", torch::kCPU);
+  const auto b =
+      medkd::inference::load_trained_model(*dir_ / "zero" / "checkpoint_last.pt", torch::kCPU);
+  const auto pa = a.model->parameters(), pb = b.model->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << i;
+}
+
 TEST_F(Distiller, ATeacherTrainedOnTheStudentsValidationCasesIsAnError) {
   const fs::path fold1 = teacher("unet", 3, "", 1);  // trains on fold 0's validation cases
   const fs::path config = write("leak.yaml", simple_config(teacher("unet"), fold1));
