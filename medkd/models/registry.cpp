@@ -14,7 +14,20 @@
 #include "medkd/models/ux_net.h"
 
 namespace medkd::models {
-namespace {}  // namespace
+namespace {
+
+// The factory of a registry entry: the network `Holder` (a TORCH_MODULE) built from the options
+// that `options_from` reads out of the config.
+template <typename Holder, typename Options>
+std::function<SegmentationModel(const ModelConfig&)> factory(
+    Options (*options_from)(const ModelConfig&)) {
+  return [options_from](const ModelConfig& config) {
+    std::shared_ptr<SegmentationModelImpl> model = Holder(options_from(config)).ptr();
+    return SegmentationModel(model);
+  };
+}
+
+}  // namespace
 
 void ModelRegistry::add(ModelEntry entry) {
   MEDKD_CHECK(!entry.name.empty(), "a model entry needs a name");
@@ -65,11 +78,7 @@ void register_builtin_models(ModelRegistry& registry) {
                 "U-Net as nnU-Net's PlainConvUNet (Isensee et al. 2021; Ronneberger et al. 2015)",
                 {2, 3},
                 unet_option_keys(),
-                [](const ModelConfig& config) {
-                  std::shared_ptr<SegmentationModelImpl> model =
-                      UNet(unet_options_from_config(config)).ptr();
-                  return SegmentationModel(model);
-                },
+                factory<UNet>(&unet_options_from_config),
                 {{"{channels: [4, 8, 16], blocks_per_stage: 1}"},
                  {"{channels: [4, 8, 16], deep_supervision: true, downsampling: max_pool, "
                   "norm: batch, activation: relu}"},
@@ -79,11 +88,7 @@ void register_builtin_models(ModelRegistry& registry) {
                 "UNet++, nested dense skip pathways (Zhou et al., DLMIA 2018); the HLFD teacher",
                 {2, 3},
                 unet_plus_plus_option_keys(),
-                [](const ModelConfig& config) {
-                  std::shared_ptr<SegmentationModelImpl> model =
-                      UNetPlusPlus(unet_plus_plus_options_from_config(config)).ptr();
-                  return SegmentationModel(model);
-                },
+                factory<UNetPlusPlus>(&unet_plus_plus_options_from_config),
                 {{"{filters: [4, 8, 16]}"}, {"{filters: [2, 4, 8, 8], deep_supervision: true}"}},
                 ""});
   registry.add(
@@ -92,11 +97,7 @@ void register_builtin_models(ModelRegistry& registry) {
        "2016)",
        {2, 3},
        resnet_unet_option_keys(),
-       [](const ModelConfig& config) {
-         std::shared_ptr<SegmentationModelImpl> model =
-             ResNetUNet(resnet_unet_options_from_config(config)).ptr();
-         return SegmentationModel(model);
-       },
+       factory<ResNetUNet>(&resnet_unet_options_from_config),
        {{"{depth: 18, encoder_channels: [4, 8, 8, 16], "
          "decoder_channels: [16, 8, 8, 4, 4]}",
          {2, 3},
@@ -108,11 +109,7 @@ void register_builtin_models(ModelRegistry& registry) {
                 "ISBI 2024)",
                 {2, 3},
                 resnet18_plain_option_keys(),
-                [](const ModelConfig& config) {
-                  std::shared_ptr<SegmentationModelImpl> model =
-                      ResNet18Plain(resnet18_plain_options_from_config(config)).ptr();
-                  return SegmentationModel(model);
-                },
+                factory<ResNet18Plain>(&resnet18_plain_options_from_config),
                 {{"{encoder_channels: [4, 8, 8, 16]}", {2, 3}, 32}},
                 ""});
   registry.add({"mobile_unet",
@@ -120,20 +117,12 @@ void register_builtin_models(ModelRegistry& registry) {
                 "decoder",
                 {2, 3},
                 mobile_unet_option_keys(),
-                [](const ModelConfig& config) {
-                  std::shared_ptr<SegmentationModelImpl> model =
-                      MobileUNet(mobile_unet_options_from_config(config)).ptr();
-                  return SegmentationModel(model);
-                },
+                factory<MobileUNet>(&mobile_unet_options_from_config),
                 {{"{width: 0.25, last_conv: false}", {2, 3}, 32},
                  {"{width: 0.25, decoder_channels: [8, 8, 4, 4, 4]}", {2, 3}, 32}},
                 ""});
   // H-DenseFormer: Teach-Former's teacher T1 (n_filters 32) and student S1 (n_filters 8).
-  const auto h_denseformer = [](const ModelConfig& config) {
-    std::shared_ptr<SegmentationModelImpl> model =
-        HDenseFormer(h_denseformer_options_from_config(config)).ptr();
-    return SegmentationModel(model);
-  };
+  const auto h_denseformer = factory<HDenseFormer>(&h_denseformer_options_from_config);
   registry.add({"h_denseformer",
                 "H-DenseFormer, hybrid densely connected transformer (Shi et al., MICCAI 2023)",
                 {2, 3},
@@ -159,10 +148,7 @@ void register_builtin_models(ModelRegistry& registry) {
                   16}},
                 "{n_filters: 8}"});
   // 3D UX-Net: Teach-Former's student S3; ux_net_light has 8.8x fewer parameters.
-  const auto ux_net = [](const ModelConfig& config) {
-    std::shared_ptr<SegmentationModelImpl> model = UXNet(ux_net_options_from_config(config)).ptr();
-    return SegmentationModel(model);
-  };
+  const auto ux_net = factory<UXNet>(&ux_net_options_from_config);
   registry.add({"ux_net",
                 "3D UX-Net, large-kernel ConvNet (Lee et al., ICLR 2023)",
                 {2, 3},
@@ -189,11 +175,7 @@ void register_builtin_models(ModelRegistry& registry) {
                 "(Hatamizadeh et al., WACV 2022)",
                 {2, 3},
                 unetr_option_keys(),
-                [](const ModelConfig& config) {
-                  std::shared_ptr<SegmentationModelImpl> model =
-                      UNETR(unetr_options_from_config(config)).ptr();
-                  return SegmentationModel(model);
-                },
+                factory<UNETR>(&unetr_options_from_config),
                 {{"{img_size: 32, feature_size: 4, hidden_size: 32, mlp_dim: 64, num_heads: 2, "
                   "num_layers: 2}",
                   {2, 3},
@@ -207,11 +189,7 @@ void register_builtin_models(ModelRegistry& registry) {
   // Swin UNETR's deepest block runs at 1/32 of the input: tiny examples use batch norm in 3-D
   // (an instance norm over one voxel has no gradient) and 64² inputs with instance norm in 2-D.
   // 3-D attention over 343-token windows dominates the time: one head, one shifted stage.
-  const auto swin_unetr = [](const ModelConfig& config) {
-    std::shared_ptr<SegmentationModelImpl> model =
-        SwinUNETR(swin_unetr_options_from_config(config)).ptr();
-    return SegmentationModel(model);
-  };
+  const auto swin_unetr = factory<SwinUNETR>(&swin_unetr_options_from_config);
   registry.add(
       {"swin_unetr",
        "Swin UNETR, a Swin Transformer encoder with a convolutional decoder, as MONAI "
