@@ -8,8 +8,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "medkd/metrics/significance.h"
 
 namespace medkd::metrics {
 
@@ -36,14 +39,32 @@ struct ComparisonLine {
   double params_millions = 0;
   double gflops = 0;  // one sample of the plan's patch size
   MeanStd dice, iou, hd95;
+  // Against the baseline row (when one is named; not on the baseline itself): paired tests of
+  // per-case Dice, case by case within each run, over the runs of both rows.
+  std::optional<PairedTest> t_test, wilcoxon;
 };
 
-// `label`: a label value of the summaries ("1") or "foreground" (their foreground mean).
-// Errors (a missing file, a summary without the label) are medkd::Errors naming the file.
-std::vector<ComparisonLine> compare_models(const std::vector<ComparisonRow>& rows,
-                                           const std::string& label);
+// The paired per-case Dice of two rows: run i of `row` against run i of `baseline`, cases
+// matched by their reference file's name. Both rows need the same number of runs and every case
+// of a baseline run in the other row's run. `label` as in compare_models ("foreground": each
+// case's mean over the labels with a Dice). Errors name the file or row.
+struct PairedDice {
+  std::vector<double> baseline, row;  // one entry per (run, case), in the same order
+};
+PairedDice paired_case_dice(const std::vector<ComparedRun>& baseline,
+                            const std::vector<ComparedRun>& row, const std::string& label);
 
-// The table as aligned text, or as a Markdown table.
+// `label`: a label value of the summaries ("1") or "foreground" (their foreground mean).
+// `baseline`: empty, or the name of a row that every other row is tested against (paired t-test
+// and Wilcoxon signed-rank test on per-case Dice).
+// Errors (a missing file, a summary without the label, an unknown baseline) are medkd::Errors
+// naming the file or row.
+std::vector<ComparisonLine> compare_models(const std::vector<ComparisonRow>& rows,
+                                           const std::string& label,
+                                           const std::string& baseline = "");
+
+// The table as aligned text, or as a Markdown table; with p-value columns where any line has
+// tests.
 std::string comparison_table(const std::vector<ComparisonLine>& lines, bool markdown);
 
 }  // namespace medkd::metrics

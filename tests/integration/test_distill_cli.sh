@@ -51,6 +51,15 @@ grep -qE "^teacher +unet +0\.0[0-9]{2} " "$SCRATCH/stdout" || fail "compare lack
 expect_exit 0 "\| both \| unet \|.*±" -- "$MEDKD" compare --run both "$SCRATCH/student" "$SCRATCH/summary.json" \
   --run both "$SCRATCH/student" "$SCRATCH/summary.json" --markdown --out "$SCRATCH/table.md"
 expect_file_contains "$SCRATCH/table.md" "^\| model \| network \| Params"
+# Against a baseline: p-value columns; a model compared with itself has no difference to test.
+expect_exit 0 "p Wilcoxon" -- "$MEDKD" compare --run teacher "$SCRATCH/teacher" "$SCRATCH/tsummary.json" \
+  --run student "$SCRATCH/student" "$SCRATCH/summary.json" --run same "$SCRATCH/teacher" "$SCRATCH/tsummary.json" \
+  --baseline teacher
+grep -qE "^teacher +unet .* - +-$" "$SCRATCH/stdout" || fail "the baseline row should have no p-values"
+grep -qE "^same +unet .* nan +nan$" "$SCRATCH/stdout" || fail "a row equal to the baseline should have NaN p-values"
+expect_exit 2 "baseline 'nobody' is not a row \(rows: teacher, student\)" -- "$MEDKD" compare \
+  --run teacher "$SCRATCH/teacher" "$SCRATCH/tsummary.json" --run student "$SCRATCH/student" "$SCRATCH/summary.json" \
+  --baseline nobody
 expect_exit 2 "no label 7" -- "$MEDKD" compare --run s "$SCRATCH/student" "$SCRATCH/summary.json" --label 7
 expect_exit 2 "takes NAME MODEL SUMMARY|--run" -- "$MEDKD" compare --run s "$SCRATCH/student"
 

@@ -17,10 +17,12 @@ void add_compare_command(CLI::App& app, const GlobalOptions& /*global*/) {
       "`medkd distill` and the summary.json `medkd evaluate` wrote for its predictions to the row "
       "NAME; runs of one name (seeds) are averaged, with the sample standard deviation. Params "
       "and GFLOPs (= 2 × MACs, docs/complexity.md) are for one sample of the model's training "
-      "patch. Rows keep the order of their first --run.");
+      "patch. Rows keep the order of their first --run. With --baseline NAME every other row gets "
+      "two p-values: a paired t-test and a Wilcoxon signed-rank test of its per-case Dice "
+      "against the row NAME (run i against run i, cases matched by reference file).");
   struct Options {
     std::vector<std::string> runs;
-    std::string label = "1", out;
+    std::string label = "1", out, baseline;
     bool markdown = false;
   };
   auto o = std::make_shared<Options>();
@@ -30,6 +32,8 @@ void add_compare_command(CLI::App& app, const GlobalOptions& /*global*/) {
       ->required();
   cmd->add_option("--label", o->label, "Label value, or 'foreground' for the foreground mean")
       ->capture_default_str();
+  cmd->add_option("--baseline", o->baseline,
+                  "Row to test the others against (paired per-case Dice; p-value columns)");
   cmd->add_flag("--markdown", o->markdown, "A Markdown table");
   cmd->add_option("--out", o->out, "Also write the table to this file");
   cmd->callback([o] {
@@ -45,8 +49,8 @@ void add_compare_command(CLI::App& app, const GlobalOptions& /*global*/) {
       }
       it->runs.push_back({o->runs[i + 1], o->runs[i + 2]});
     }
-    const std::string table =
-        metrics::comparison_table(metrics::compare_models(rows, o->label), o->markdown);
+    const std::string table = metrics::comparison_table(
+        metrics::compare_models(rows, o->label, o->baseline), o->markdown);
     std::cout << table;
     if (!o->out.empty()) core::write_text_file(o->out, table);
   });
