@@ -88,7 +88,16 @@ TrainResult distill(const DistillOptions& options) {
   }
   const fs::path config_path =
       run.resume && options.config.empty() ? out / "config.yaml" : options.config;
-  const DistillConfig config = DistillConfig::from_file(config_path);
+  DistillConfig config = DistillConfig::from_file(config_path);
+  bool student_alone = options.student_alone;
+  if (run.resume) {
+    const bool started_alone =
+        io::read_checkpoint_metadata(out / "checkpoint_last.pt").value("student_alone", false);
+    MEDKD_CHECK(started_alone || !student_alone, "--student-alone: ", out.string(),
+                " is a distillation with its terms; resume it without --student-alone");
+    student_alone = started_alone;
+  }
+  if (student_alone) config.terms.clear();
   const fs::path dataset_path = options.dataset.empty() ? config.dataset : options.dataset;
   MEDKD_CHECK(!dataset_path.empty(), config_path.string(),
               ": no dataset (give 'dataset:' in the config or --dataset)");
@@ -254,7 +263,8 @@ TrainResult distill(const DistillOptions& options) {
                    {"fold", run.fold},
                    {"dataset", dataset.meta.name},
                    {"teachers", teacher_records},
-                   {"multi_teacher", distill::multi_teacher_name(config.multi_teacher)}};
+                   {"multi_teacher", distill::multi_teacher_name(config.multi_teacher)},
+                   {"student_alone", student_alone}};
   loop.options = run;
   return run_training_loop(loop);
 }

@@ -20,6 +20,11 @@ struct DistillOptions {
   std::filesystem::path config;   // optional with resume (the run's config.yaml is used)
   std::filesystem::path dataset;  // overrides the config's `dataset`
   TrainOptions run;               // out, cache, fold, resume, device, amp, threads, quiet, …
+  // The recipe's student without its distillation terms: the baseline for the same recipe, with
+  // the teachers' plan and the same loss, budget and seed, so it ends exactly where
+  // `medkd train` of that student ends. Teachers are read for their plan only. A resumed run
+  // keeps the mode it started with.
+  bool student_alone = false;
 };
 
 TrainResult distill(const DistillOptions& options);

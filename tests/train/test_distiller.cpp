@@ -198,7 +198,9 @@ TEST_F(Distiller, TeachersTrainedOnDifferentPlansAreAnErrorBeforeTraining) {
   EXPECT_FALSE(fs::exists(*dir_ / "mismatch" / "training_log.csv"));
 }
 
-TEST_F(Distiller, WithZeroDistillationWeightTheStudentTrainsExactlyAsTrainDoes) {
+// Both ways of leaving the teachers out, a zero weight and --student-alone, end exactly where
+// `medkd train` of the same student ends.
+TEST_F(Distiller, WithoutItsDistillationTermsTheStudentTrainsExactlyAsTrainDoes) {
   const fs::path t = teacher("unet");
   const std::string student =
       "{name: unet, options: {channels: [2, 4, 8, 16], deep_supervision: true}}";
@@ -218,13 +220,52 @@ TEST_F(Distiller, WithZeroDistillationWeightTheStudentTrainsExactlyAsTrainDoes) 
                              "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, weight: 0}\n" +
                              kTraining);
   medkd::train::distill(options_for(config, "zero"));
-  const auto a =
-      medkd::inference::load_trained_model(*dir_ / "alone" / "checkpoint_last.pt", torch::kCPU);
-  const auto b =
-      medkd::inference::load_trained_model(*dir_ / "zero" / "checkpoint_last.pt", torch::kCPU);
-  const auto pa = a.model->parameters(), pb = b.model->parameters();
-  ASSERT_EQ(pa.size(), pb.size());
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << i;
+  // --student-alone drops the terms whatever their weight; split over two calls, the resumed
+  // call keeps the mode without being told.
+  const fs::path weighted =
+      write("weighted.yaml",
+            "teachers: [{name: t, checkpoint: " + t.string() +
+                "}]\nstudent: {model: unet, options: {channels: [2, 4, 8, 16], "
+                "deep_supervision: true}}\n" +
+                "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, weight: 5}\n" + kTraining);
+  YAML::Node two_epochs = YAML::LoadFile(alone.string());
+  two_epochs["epochs"] = 2;
+  train_options.config = write("alone2.yaml", YAML::Dump(two_epochs));
+  train_options.out = *dir_ / "alone2";
+  medkd::train::train(train_options);
+  YAML::Node weighted_two = YAML::LoadFile(weighted.string());
+  weighted_two["epochs"] = 2;
+  auto student_alone = options_for(write("weighted2.yaml", YAML::Dump(weighted_two)), "by_flag");
+  student_alone.student_alone = true;
+  student_alone.run.max_epochs_this_call = 1;
+  medkd::train::distill(student_alone);
+  student_alone.student_alone = false;
+  student_alone.run.resume = true;
+  medkd::train::distill(student_alone);
+
+  const auto expect_same_parameters = [&](const std::string& a_run, const std::string& b_run) {
+    const auto a =
+        medkd::inference::load_trained_model(*dir_ / a_run / "checkpoint_last.pt", torch::kCPU);
+    const auto b =
+        medkd::inference::load_trained_model(*dir_ / b_run / "checkpoint_last.pt", torch::kCPU);
+    const auto pa = a.model->parameters(), pb = b.model->parameters();
+    ASSERT_EQ(pa.size(), pb.size());
+    for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << b_run << i;
+  };
+  expect_same_parameters("alone", "zero");
+  expect_same_parameters("alone2", "by_flag");
+  const std::string log = medkd::core::read_text_file(*dir_ / "by_flag" / "training_log.csv");
+  EXPECT_EQ(log.find("pixel_kl"), std::string::npos) << log;
+  EXPECT_TRUE(medkd::io::read_checkpoint_metadata(*dir_ / "by_flag" / "checkpoint_last.pt")
+                  .value("student_alone", false));
+
+  // A distillation cannot be continued as a baseline.
+  auto mixed = options_for(config, "zero");
+  mixed.config.clear();
+  mixed.run.resume = true;
+  mixed.student_alone = true;
+  EXPECT_NE(error_of([&] { medkd::train::distill(mixed); }).find("resume it without"),
+            std::string::npos);
 }
 
 TEST_F(Distiller, ATeacherTrainedOnTheStudentsValidationCasesIsAnError) {

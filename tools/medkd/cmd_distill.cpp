@@ -17,11 +17,13 @@ void add_distill_command(CLI::App& app, const GlobalOptions& global) {
       "are combined and the loss: one segmentation loss plus distillation terms, each with a "
       "weight. The student trains on the teachers' plan with the trainer's schedule, validation, "
       "checkpoints and --resume; checkpoint_best.pt holds the student alone, for `medkd predict`. "
-      "Config keys: docs/distillation.md; recipes: configs/distill/; terms: --list-terms.");
+      "--student-alone trains the same student without the distillation terms, the baseline a "
+      "distilled student is compared with. Config keys: docs/distillation.md; recipes: "
+      "configs/distill/; terms: --list-terms.");
   struct Options {
     std::string config, dataset, out, cache, device = "cpu";
     int fold = 0;
-    bool resume = false, amp = false, list_terms = false;
+    bool resume = false, amp = false, list_terms = false, student_alone = false;
     int64_t max_epochs = 0;
   };
   auto o = std::make_shared<Options>();
@@ -38,6 +40,9 @@ void add_distill_command(CLI::App& app, const GlobalOptions& global) {
   cmd->add_option(
       "--max-epochs", o->max_epochs,
       "Stop after this many epochs in this call (state written; continue with --resume)");
+  cmd->add_flag("--student-alone", o->student_alone,
+                "Train the recipe's student without its distillation terms (the baseline: same "
+                "plan, loss, budget and seed)");
   cmd->add_flag("--list-terms", o->list_terms,
                 "List the distillation terms with their options and defaults, and exit");
   cmd->callback([o, &global] {
@@ -49,6 +54,7 @@ void add_distill_command(CLI::App& app, const GlobalOptions& global) {
     train::DistillOptions options;
     options.config = o->config;
     options.dataset = o->dataset;
+    options.student_alone = o->student_alone;
     options.run.out = o->out;
     options.run.cache = o->cache;
     options.run.fold = o->fold;
@@ -59,7 +65,8 @@ void add_distill_command(CLI::App& app, const GlobalOptions& global) {
     options.run.quiet = global.quiet;
     options.run.max_epochs_this_call = o->max_epochs;
     const train::TrainResult result = train::distill(options);
-    std::cout << "distilled " << result.epochs_completed << " epoch(s)";
+    std::cout << (o->student_alone ? "trained the student alone for " : "distilled ")
+              << result.epochs_completed << " epoch(s)";
     if (result.best_val_dice > -1e299)
       std::cout << ", best validation Dice " << result.best_val_dice;
     if (result.stopped_early) std::cout << " (stopped early)";
