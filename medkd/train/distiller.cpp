@@ -189,12 +189,11 @@ TrainResult distill(const DistillOptions& options) {
   if (run.fold >= 0) {
     std::vector<std::string> all_ids;
     for (const auto& c : dataset.training) all_ids.push_back(c.id);
-    const auto folds = make_splits(all_ids, config.training.folds, 12345);
-    MEDKD_CHECK(run.fold < int(folds.size()), "--fold ", run.fold, " is out of range (0..",
-                folds.size() - 1, ")");
+    const std::vector<Fold> folds = make_splits(all_ids, config.training.folds, kSplitSeed);
+    const Fold& student_fold = select_fold(folds, run.fold);
     for (const Teacher& teacher : teachers) {
       const std::set<std::string> seen = teacher_training_cases(teacher.loaded, all_ids);
-      for (const auto& id : folds[run.fold].val)
+      for (const auto& id : student_fold.val)
         MEDKD_CHECK(!seen.count(id), "teacher ", teacher.name, " was trained on ", id,
                     ", a validation case of the student's fold ", run.fold,
                     ": distil on the fold the teachers were trained on (the same --fold and "

@@ -67,4 +67,10 @@ std::vector<Fold> load_or_create_splits(const std::filesystem::path& path,
   return splits;
 }
 
+const Fold& select_fold(const std::vector<Fold>& splits, int fold) {
+  MEDKD_CHECK(fold >= 0 && fold < int(splits.size()), "--fold ", fold, " is out of range (0..",
+              splits.size() - 1, ")");
+  return splits[fold];
+}
+
 }  // namespace medkd::train

@@ -16,9 +16,15 @@ struct Fold {
   std::vector<std::string> val;
 };
 
+// The seed of every run's splits, so that the teachers and students of a study share folds.
+constexpr uint64_t kSplitSeed = 12345;
+
 // k folds (k ≥ 2, at most the number of cases) over `case_ids`, deterministic from `seed`.
 std::vector<Fold> make_splits(std::vector<std::string> case_ids, int folds = 5,
-                              uint64_t seed = 12345);
+                              uint64_t seed = kSplitSeed);
+
+// Fold `fold` of `splits`; a medkd::Error naming --fold when it is out of range.
+const Fold& select_fold(const std::vector<Fold>& splits, int fold);
 
 void save_splits(const std::vector<Fold>& splits, const std::filesystem::path& path);
 std::vector<Fold> load_splits(const std::filesystem::path& path);

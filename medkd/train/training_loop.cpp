@@ -129,11 +129,10 @@ FoldCases prepare_fold_cases(const io::Dataset& dataset, const data::Plan& plan,
   std::vector<std::string> train_ids = ids, val_ids;
   if (fold >= 0) {
     const std::vector<Fold> splits =
-        load_or_create_splits(out / "splits.json", ids, config.folds, 12345);
-    MEDKD_CHECK(fold < int(splits.size()), "--fold ", fold, " is out of range (0..",
-                splits.size() - 1, ")");
-    train_ids = splits[fold].train;
-    val_ids = splits[fold].val;
+        load_or_create_splits(out / "splits.json", ids, config.folds, kSplitSeed);
+    const Fold& chosen = select_fold(splits, fold);
+    train_ids = chosen.train;
+    val_ids = chosen.val;
   }
 
   data::PreprocessedCache preprocessed(cache.empty() ? out / "preprocessed" : cache, plan,
