@@ -13,7 +13,10 @@ packages=(
   libgtest-dev               # tests
   libboost-dev               # Boost.Math distributions
   libopenblas0-pthread       # fast BLAS for LibTorch's matrix products
-  zlib1g-dev
+  zlib1g-dev                 # gzip checks; PNG images in the experiment report
+  mricron-data               # Colin27 T1 + AAL atlas: medkd data colin27
+  insighttoolkit5-examples   # a second subject's T1 + tissue classes: colin27's cross-subject test
+  chromium                   # the report's headless rendering test
 )
 
 missing=()

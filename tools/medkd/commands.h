@@ -14,6 +14,7 @@ struct GlobalOptions {
 };
 
 void add_synth_command(CLI::App& app, const GlobalOptions& global);
+void add_data_command(CLI::App& app, const GlobalOptions& global);
 void add_dataset_command(CLI::App& app, const GlobalOptions& global);
 void add_evaluate_command(CLI::App& app, const GlobalOptions& global);
 void add_labels_command(CLI::App& app, const GlobalOptions& global);
@@ -23,5 +24,6 @@ void add_predict_command(CLI::App& app, const GlobalOptions& global);
 void add_models_command(CLI::App& app, const GlobalOptions& global);
 void add_distill_command(CLI::App& app, const GlobalOptions& global);
 void add_compare_command(CLI::App& app, const GlobalOptions& global);
+void add_experiment_command(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace medkd::cli

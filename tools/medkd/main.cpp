@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("-q,--quiet", global.quiet, "No progress output");
   medkd::cli::add_synth_command(app, global);
+  medkd::cli::add_data_command(app, global);
   medkd::cli::add_dataset_command(app, global);
   medkd::cli::add_evaluate_command(app, global);
   medkd::cli::add_labels_command(app, global);
@@ -44,6 +45,7 @@ int run(int argc, char** argv) {
   medkd::cli::add_image_command(app, global);
   medkd::cli::add_models_command(app, global);
   medkd::cli::add_compare_command(app, global);
+  medkd::cli::add_experiment_command(app, global);
   // Threads must be set before any command runs, so after parsing and before the callbacks.
   app.parse_complete_callback([&] { medkd::core::set_num_threads(global.threads); });
 

@@ -1,0 +1,330 @@
+#include "medkd/experiment/study_config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "medkd/core/atomic_file.h"
+#include "medkd/core/error.h"
+#include "medkd/train/distill_config.h"
+#include "medkd/train/train_config.h"
+
+namespace medkd::experiment {
+namespace fs = std::filesystem;
+namespace {
+
+void check_keys(const YAML::Node& node, const std::set<std::string>& valid, const std::string& file,
+                const std::string& where) {
+  MEDKD_CHECK(node.IsMap(), file, ": ", where, " must be a mapping");
+  for (const auto& entry : node) {
+    const auto key = entry.first.as<std::string>();
+    if (!valid.count(key))
+      throw Error(str(file, ": unknown key \"", key, "\" in ", where, " (valid: ",
+                      join_names(std::vector<std::string>(valid.begin(), valid.end())), ")"));
+  }
+}
+
+std::string required_text(const YAML::Node& node, const std::string& key, const std::string& file,
+                          const std::string& where) {
+  MEDKD_CHECK(node[key] && node[key].IsScalar() && !node[key].as<std::string>().empty(), file, ": ",
+              where, " needs a non-empty \"", key, "\"");
+  return node[key].as<std::string>();
+}
+
+int positive_int(const YAML::Node& node, const std::string& file, const std::string& where,
+                 int minimum) {
+  int value = 0;
+  MEDKD_CHECK(node.IsScalar() && YAML::convert<int>::decode(node, value) && value >= minimum, file,
+              ": ", where, " must be an integer ≥ ", minimum, ", got '",
+              node.IsScalar() ? node.as<std::string>() : std::string("a non-scalar"), "'");
+  return value;
+}
+
+// `over` merged into a copy of `base` (mappings key by key, one level deep; anything else
+// replaces).
+YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
+  YAML::Node out = YAML::Clone(base);
+  if (!over) return out;
+  for (const auto& entry : over) out[entry.first.as<std::string>()] = YAML::Clone(entry.second);
+  return out;
+}
+
+std::string emit(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+DatasetSource parse_dataset(const YAML::Node& node, const std::string& file) {
+  MEDKD_CHECK(node && node.IsMap() && node.size() == 1, file,
+              ": dataset must be one of {path: DIR}, {synth: {...}}, {colin27: {...}}");
+  DatasetSource source;
+  source.kind = node.begin()->first.as<std::string>();
+  const YAML::Node value = node.begin()->second;
+  if (source.kind == "path") {
+    MEDKD_CHECK(value.IsScalar(), file, ": dataset.path must be a folder");
+    source.path = value.as<std::string>();
+  } else if (source.kind == "synth" || source.kind == "colin27") {
+    MEDKD_CHECK(value.IsMap(), file, ": dataset.", source.kind, " must be a mapping of options");
+    source.options = YAML::Clone(value);
+  } else {
+    throw Error(
+        str(file, ": unknown dataset source \"", source.kind, "\" (valid: colin27, path, synth)"));
+  }
+  return source;
+}
+
+RunSpec parse_run(const YAML::Node& node, const std::string& file) {
+  MEDKD_CHECK(node.IsMap(), file, ": every entry of runs must be a mapping");
+  RunSpec run;
+  run.name = required_text(node, "name", file, "a run");
+  const std::string where = "run '" + run.name + "'";
+  run.slug = slug_of(run.name);
+  run.role = required_text(node, "role", file, where);
+  if (run.role == "teacher" || run.role == "student") {
+    check_keys(node, {"name", "role", "model", "ablation", "baseline", "training"}, file, where);
+    MEDKD_CHECK(node["model"] && node["model"].IsMap() && node["model"]["name"], file, ": ", where,
+                " needs model: {name: ..., options: {...}}");
+    run.model = YAML::Clone(node["model"]);
+  } else if (run.role == "distilled") {
+    check_keys(node,
+               {"name", "role", "student", "teachers", "multi_teacher", "loss", "ablation",
+                "baseline", "training"},
+               file, where);
+    run.student = required_text(node, "student", file, where);
+    run.baseline = run.student;
+    MEDKD_CHECK(node["teachers"] && node["teachers"].IsSequence() && node["teachers"].size() > 0,
+                file, ": ", where, " needs a list of teacher runs");
+    for (const auto& t : node["teachers"]) run.teachers.push_back(t.as<std::string>());
+    if (node["multi_teacher"]) run.multi_teacher = node["multi_teacher"].as<std::string>();
+    MEDKD_CHECK(node["loss"] && node["loss"].IsSequence(), file, ": ", where,
+                " needs a loss list (a segmentation loss and distillation terms)");
+    run.loss = YAML::Clone(node["loss"]);
+  } else {
+    throw Error(
+        str(file, ": ", where, " has role '", run.role, "' (valid: distilled, student, teacher)"));
+  }
+  if (node["ablation"]) run.ablation = node["ablation"].as<std::string>();
+  if (node["baseline"]) run.baseline = node["baseline"].as<std::string>();
+  if (node["training"]) {
+    MEDKD_CHECK(node["training"].IsMap(), file, ": ", where, ": training must be a mapping");
+    run.training = YAML::Clone(node["training"]);
+  }
+  return run;
+}
+
+}  // namespace
+
+std::string slug_of(const std::string& name) {
+  std::string slug;
+  for (unsigned char c : name) slug += std::isalnum(c) ? char(std::tolower(c)) : '_';
+  return slug;
+}
+
+const RunSpec& StudyConfig::run(const std::string& name) const {
+  for (const auto& r : runs)
+    if (r.name == name) return r;
+  std::vector<std::string> names;
+  for (const auto& r : runs) names.push_back(r.name);
+  throw Error(str("no run named '", name, "' in the study (runs: ", join_names(names), ")"));
+}
+
+StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::string& file,
+                                        const std::string& budget) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw Error(str(file, ": not valid YAML (line ", e.mark.line + 1, ": ", e.msg, ")"));
+  }
+  check_keys(root,
+             {"name", "description", "dataset", "test_sets", "folds", "report_label", "dims",
+              "plan", "training", "budgets", "runs", "overlays"},
+             file, "the study");
+  StudyConfig c;
+  c.source = text;
+  c.name = required_text(root, "name", file, "the study");
+  if (root["description"]) c.description = root["description"].as<std::string>();
+  c.dataset = parse_dataset(root["dataset"], file);
+
+  if (root["test_sets"]) {
+    MEDKD_CHECK(root["test_sets"].IsSequence() && root["test_sets"].size() > 0, file,
+                ": test_sets must be a non-empty list");
+    for (const auto& node : root["test_sets"]) {
+      TestSetSpec set;
+      set.name = required_text(node, "name", file, "a test set");
+      check_keys(node, {"name", "images", "labels", "mapping"}, file,
+                 "test set '" + set.name + "'");
+      MEDKD_CHECK(set.name != "cv", file, ": \"cv\" is the cross-validation set; name the test ",
+                  "set otherwise");
+      set.images = node["images"] ? node["images"].as<std::string>() : "imagesTs";
+      set.labels = node["labels"] ? node["labels"].as<std::string>() : "labelsTs";
+      if (node["mapping"]) set.mapping = node["mapping"].as<std::string>();
+      for (const auto& other : c.test_sets)
+        MEDKD_CHECK(other.name != set.name, file, ": test set '", set.name, "' is listed twice");
+      c.test_sets.push_back(set);
+    }
+  } else {
+    c.test_sets.push_back({"test", "imagesTs", "labelsTs", {}});
+  }
+
+  if (root["folds"]) c.folds = positive_int(root["folds"], file, "folds", 2);
+  if (root["report_label"]) {
+    c.report_label = root["report_label"].as<std::string>();
+    if (c.report_label != "foreground") positive_int(root["report_label"], file, "report_label", 1);
+  }
+  if (root["dims"]) c.dims = positive_int(root["dims"], file, "dims", 2);
+  MEDKD_CHECK(c.dims == 2 || c.dims == 3, file, ": dims must be 2 or 3, got ", c.dims);
+  MEDKD_CHECK(root["plan"] && root["plan"].IsMap() && root["plan"]["patch_size"] &&
+                  root["plan"]["batch_size"],
+              file,
+              ": plan needs patch_size and batch_size (every run of a study shares one plan, and "
+              "the cost estimate times one batch)");
+  c.plan = YAML::Clone(root["plan"]);
+  c.training = root["training"] ? YAML::Clone(root["training"]) : YAML::Node(YAML::NodeType::Map);
+  MEDKD_CHECK(c.training.IsMap(), file, ": training must be a mapping of training keys");
+  for (const char* key : {"model", "dims", "plan", "folds"})
+    MEDKD_CHECK(!c.training[key], file, ": training.", key,
+                " is set by the study itself (its own key, or the run's)");
+
+  if (!budget.empty()) {
+    std::vector<std::string> names;
+    if (root["budgets"] && root["budgets"].IsMap())
+      for (const auto& entry : root["budgets"]) names.push_back(entry.first.as<std::string>());
+    MEDKD_CHECK(std::find(names.begin(), names.end(), budget) != names.end(), "--budget ", budget,
+                ": ", file, " has no such budget (budgets: ", join_names(names), ")");
+    const YAML::Node over = root["budgets"][budget];
+    MEDKD_CHECK(over.IsMap(), file, ": budgets.", budget, " must be a mapping");
+    for (const auto& entry : over) {
+      const auto key = entry.first.as<std::string>();
+      if (key == "folds")
+        c.folds = positive_int(entry.second, file, "budgets." + budget + ".folds", 2);
+      else
+        c.training[key] = YAML::Clone(entry.second);
+    }
+    c.budget = budget;
+  }
+
+  MEDKD_CHECK(root["runs"] && root["runs"].IsSequence() && root["runs"].size() > 0, file,
+              ": runs must be a non-empty list");
+  std::set<std::string> slugs;
+  for (const auto& node : root["runs"]) {
+    RunSpec run = parse_run(node, file);
+    for (const auto& other : c.runs)
+      MEDKD_CHECK(other.name != run.name, file, ": run '", run.name, "' is declared twice");
+    MEDKD_CHECK(slugs.insert(run.slug).second, file, ": run '", run.name,
+                "' would share its folder runs/", run.slug, " with another run; rename one");
+    c.runs.push_back(run);
+  }
+  // References between runs: a distilled run's student and teachers, and baselines.
+  for (auto& run : c.runs) {
+    const std::string where = "run '" + run.name + "'";
+    if (run.role == "distilled") {
+      const auto student = std::find_if(c.runs.begin(), c.runs.end(),
+                                        [&](const RunSpec& r) { return r.name == run.student; });
+      MEDKD_CHECK(student != c.runs.end() && student->role == "student", file, ": ", where,
+                  " names student '", run.student, "', which is not a run with role student");
+      run.model = YAML::Clone(student->model);
+      for (const auto& t : run.teachers) {
+        const auto teacher = std::find_if(c.runs.begin(), c.runs.end(),
+                                          [&](const RunSpec& r) { return r.name == t; });
+        MEDKD_CHECK(teacher != c.runs.end() && teacher->role == "teacher", file, ": ", where,
+                    " names teacher '", t, "', which is not a run with role teacher");
+      }
+    }
+    if (!run.baseline.empty()) {
+      MEDKD_CHECK(run.baseline != run.name, file, ": ", where, " is its own baseline");
+      const bool known = std::any_of(c.runs.begin(), c.runs.end(),
+                                     [&](const RunSpec& r) { return r.name == run.baseline; });
+      MEDKD_CHECK(known, file, ": ", where, " has baseline '", run.baseline,
+                  "', which is not a run of the study");
+    }
+  }
+
+  if (root["overlays"]) {
+    const YAML::Node node = root["overlays"];
+    check_keys(node, {"runs", "cases", "channel"}, file, "overlays");
+    if (node["runs"]) {
+      MEDKD_CHECK(node["runs"].IsSequence(), file, ": overlays.runs must be a list of run names");
+      for (const auto& r : node["runs"]) {
+        MEDKD_CHECK(r.IsScalar(), file, ": overlays.runs must be a list of run names");
+        c.run(r.as<std::string>());  // must exist
+        c.overlays.runs.push_back(r.as<std::string>());
+      }
+    }
+    if (node["cases"]) c.overlays.cases = positive_int(node["cases"], file, "overlays.cases", 0);
+    if (node["channel"])
+      c.overlays.channel = positive_int(node["channel"], file, "overlays.channel", 0);
+  }
+  if (c.overlays.runs.empty()) {
+    // One of each role, the first declared, when the recipe does not choose.
+    for (const char* role : {"teacher", "student", "distilled"})
+      for (const auto& r : c.runs)
+        if (r.role == role) {
+          c.overlays.runs.push_back(r.name);
+          break;
+        }
+  }
+
+  // Every run's own recipe must parse: a typo in a training key or a loss entry is reported
+  // now, naming the run, rather than after an hour of training.
+  for (const auto& run : c.runs) {
+    std::vector<fs::path> teachers(run.teachers.size(), "teacher");
+    const std::string recipe = run_recipe(c, run, "dataset", teachers);
+    try {
+      if (run.role == "distilled")
+        train::DistillConfig::from_yaml_text(recipe, file + " (run '" + run.name + "')");
+      else
+        train::TrainConfig::from_yaml_text(recipe, file + " (run '" + run.name + "')");
+    } catch (const YAML::Exception& e) {
+      throw Error(str(file, ": run '", run.name, "': ", e.msg));
+    }
+  }
+  return c;
+}
+
+StudyConfig StudyConfig::from_file(const fs::path& path, const std::string& budget) {
+  MEDKD_CHECK(fs::is_regular_file(path), "--config ", path.string(), ": no such file");
+  return from_yaml_text(core::read_text_file(path), path.string(), budget);
+}
+
+std::string run_recipe(const StudyConfig& study, const RunSpec& run, const fs::path& dataset,
+                       const std::vector<fs::path>& teacher_folders) {
+  YAML::Node recipe = merged(study.training, run.training);
+  recipe["folds"] = study.folds;
+  if (run.role != "distilled") {
+    recipe["model"] = YAML::Clone(run.model);
+    recipe["dims"] = study.dims;
+    recipe["plan"] = YAML::Clone(study.plan);
+    return emit(recipe);
+  }
+  MEDKD_CHECK(teacher_folders.size() == run.teachers.size(), "run '", run.name,
+              "': ", run.teachers.size(), " teachers but ", teacher_folders.size(), " folders");
+  recipe.remove("loss");  // a training recipe's segmentation loss; the run lists its own
+  recipe["dataset"] = dataset.string();
+  YAML::Node teachers(YAML::NodeType::Sequence);
+  for (size_t i = 0; i < run.teachers.size(); ++i) {
+    YAML::Node t;
+    t["name"] = slug_of(run.teachers[i]);
+    t["checkpoint"] = teacher_folders[i].string();
+    teachers.push_back(t);
+  }
+  recipe["teachers"] = teachers;
+  YAML::Node student;
+  student["model"] = run.model["name"];
+  if (run.model["options"]) student["options"] = YAML::Clone(run.model["options"]);
+  recipe["student"] = student;
+  recipe["multi_teacher"] = run.multi_teacher;
+  // Loss entries name teachers by run name; the distillation recipe knows them by slug.
+  YAML::Node loss = YAML::Clone(run.loss);
+  for (auto entry : loss)
+    if (entry.IsMap() && entry["teachers"] && entry["teachers"].IsSequence()) {
+      YAML::Node names(YAML::NodeType::Sequence);
+      for (const auto& t : entry["teachers"]) names.push_back(slug_of(t.as<std::string>()));
+      entry["teachers"] = names;
+    }
+  recipe["loss"] = loss;
+  return emit(recipe);
+}
+
+}  // namespace medkd::experiment

@@ -1,0 +1,117 @@
+// The recipe of a study (`medkd experiment --config F`): which dataset, which runs over how many
+// folds, which test sets, and the budget. Read from YAML once and validated, including the
+// training or distillation recipe of every run, so a mistake is reported before anything trains.
+//
+//   name: Teach-Former on synthetic PET/CT
+//   description: ...                        # optional, printed above the tables
+//   dataset: {synth: {kind: petct, cases: 16, test_cases: 6, size: [96, 96, 64],
+//                     spacing: [2, 2, 3], seed: 1}}
+//            # or {colin27: {labels: merged, split: blocks}}, or {path: data/Dataset001}
+//   test_sets:                              # default: [{name: test}], the dataset's imagesTs
+//     - {name: test}
+//     - {name: new subject, images: crosssubject/imagesTs, labels: crosssubject/labelsTs,
+//        mapping: crosssubject/mapping.json}     # paths relative to the dataset
+//   folds: 3
+//   report_label: 1                         # a label value, or foreground (the default)
+//   dims: 3
+//   plan: {patch_size: [48, 48, 48], batch_size: 2, target_spacing: [4, 4, 4]}
+//   training: {epochs: 20, iterations_per_epoch: 50, ...}   # every run's training keys
+//   budgets:
+//     small: {folds: 2, epochs: 4, iterations_per_epoch: 20}  # overrides, chosen by --budget
+//   runs:
+//     - {name: UNETR, role: teacher, model: {name: unetr, options: {...}},
+//        training: {optimizer: {type: adam, lr: 1e-4}}}       # per-run overrides
+//     - {name: student, role: student, model: {name: unet, options: {...}}}
+//     - name: KD from all
+//       role: distilled
+//       student: student                    # the student run whose network this one trains
+//       teachers: [UNETR, ...]              # teacher runs of the same study
+//       multi_teacher: sum
+//       loss: [{type: dice_focal}, {type: pixel_kl, weight: 1}]
+//       ablation: teacher subset            # groups runs into an ablation table
+//       baseline: student                   # paired tests against it (default: its student)
+//   overlays: {runs: [UNETR, student, KD from all], cases: 2, channel: 0}
+//
+// Every run shares the study's plan (dims and plan), so teachers and students read one
+// preprocessed cache and the distiller's plan check holds by construction.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+namespace medkd::experiment {
+
+// Where the study's data comes from. Generated datasets are written below the study's output
+// folder (data/NAME) the first time and reused afterwards.
+struct DatasetSource {
+  std::string kind;            // "path", "synth" or "colin27"
+  std::filesystem::path path;  // kind "path"
+  YAML::Node options;          // kind "synth" / "colin27": the generator's options
+};
+
+struct TestSetSpec {
+  std::string name;
+  std::filesystem::path images, labels;  // relative to the dataset folder
+  std::filesystem::path mapping;         // optional mapping.json (dataset label -> set label)
+};
+
+struct RunSpec {
+  std::string name;
+  std::string role;                   // teacher | student | distilled
+  std::string slug;                   // folder name below runs/
+  YAML::Node model;                   // {name, options}; for distilled runs, the student run's
+  std::string student;                // distilled: the student run named
+  std::vector<std::string> teachers;  // distilled
+  std::string multi_teacher = "sum";  // distilled
+  YAML::Node loss;                    // distilled: the loss list
+  std::string ablation;
+  std::string baseline;
+  YAML::Node training;  // per-run overrides of the study's training keys
+};
+
+struct OverlaySpec {
+  std::vector<std::string> runs;
+  int cases = 2;
+  int channel = 0;
+};
+
+struct StudyConfig {
+  std::string name;
+  std::string description;
+  DatasetSource dataset;
+  std::vector<TestSetSpec> test_sets;
+  int folds = 3;
+  std::string report_label = "foreground";  // a label value as text, or "foreground"
+  int dims = 3;
+  YAML::Node plan;
+  YAML::Node training;  // after the budget's overrides
+  std::string budget;   // the budget applied ("" = the recipe's own values)
+  std::vector<RunSpec> runs;
+  OverlaySpec overlays;
+  std::string source;  // the YAML text
+
+  // Parses and validates; `budget` names an entry of `budgets` ("" = none). Errors name the file
+  // and the key or run.
+  static StudyConfig from_yaml_text(const std::string& text, const std::string& file,
+                                    const std::string& budget);
+  static StudyConfig from_file(const std::filesystem::path& path, const std::string& budget);
+
+  const RunSpec& run(const std::string& name) const;  // medkd::Error if unknown
+};
+
+// A name as a folder name: lower case letters and digits, anything else as '_'.
+std::string slug_of(const std::string& name);
+
+// The training (teacher, student) or distillation (distilled) recipe of one run on one fold,
+// as YAML text for train::TrainConfig / train::DistillConfig. `dataset` and `teacher_folders`
+// (run folders of the teachers on the same fold, in the run's teacher order) are used by
+// distilled runs only.
+std::string run_recipe(const StudyConfig& study, const RunSpec& run,
+                       const std::filesystem::path& dataset,
+                       const std::vector<std::filesystem::path>& teacher_folders);
+
+}  // namespace medkd::experiment

@@ -1,0 +1,156 @@
+#include "medkd/experiment/study_config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "medkd/core/error.h"
+#include "medkd/train/distill_config.h"
+#include "medkd/train/train_config.h"
+
+namespace medkd::experiment {
+namespace {
+
+const char* kStudy = R"(
+name: tiny
+dataset: {synth: {kind: petct, preset: tiny}}
+folds: 3
+plan: {patch_size: [16, 16, 8], batch_size: 2}
+training: {epochs: 5, iterations_per_epoch: 4, loss: {type: dice_ce}}
+budgets:
+  small: {folds: 2, epochs: 1}
+runs:
+  - {name: Big Teacher, role: teacher, model: {name: unet, options: {channels: [4, 8, 16]}}}
+  - {name: other teacher, role: teacher, model: {name: unet, options: {channels: [4, 8, 16]}},
+     training: {iterations_per_epoch: 7}}
+  - {name: student, role: student, model: {name: unet, options: {channels: [2, 4, 8]}}}
+  - name: KD
+    role: distilled
+    student: student
+    teachers: [Big Teacher, other teacher]
+    multi_teacher: mean
+    loss: [{type: dice_ce}, {type: pixel_kl, teachers: [Big Teacher]}]
+    ablation: teachers
+)";
+
+std::string with(const std::string& from, const std::string& to) {
+  std::string text = kStudy;
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return text.replace(at, from.size(), to);
+}
+
+std::string error_of(const std::string& text, const std::string& budget = "") {
+  try {
+    StudyConfig::from_yaml_text(text, "study.yaml", budget);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(StudyConfig, ReadsRunsFoldsAndTheDefaultTestSet) {
+  const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
+  EXPECT_EQ(study.name, "tiny");
+  EXPECT_EQ(study.folds, 3);
+  ASSERT_EQ(study.runs.size(), 4u);
+  EXPECT_EQ(study.runs[0].slug, "big_teacher");
+  ASSERT_EQ(study.test_sets.size(), 1u);
+  EXPECT_EQ(study.test_sets[0].name, "test");
+  EXPECT_EQ(study.test_sets[0].images, "imagesTs");
+  // A distilled run trains its student's network and is tested against it by default.
+  const RunSpec& kd = study.run("KD");
+  EXPECT_EQ(kd.model["options"]["channels"][2].as<int>(), 8);
+  EXPECT_EQ(kd.baseline, "student");
+  // Without a choice, the overlays show the first teacher, student and distilled run.
+  EXPECT_EQ(study.overlays.runs, (std::vector<std::string>{"Big Teacher", "student", "KD"}));
+}
+
+TEST(StudyConfig, ABudgetOverridesFoldsAndTrainingKeys) {
+  const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "small");
+  EXPECT_EQ(study.folds, 2);
+  EXPECT_EQ(study.budget, "small");
+  const auto recipe = train::TrainConfig::from_yaml_text(
+      run_recipe(study, study.run("Big Teacher"), "data", {}), "recipe");
+  EXPECT_EQ(recipe.epochs, 1);
+  EXPECT_EQ(recipe.iterations_per_epoch, 4);
+  EXPECT_EQ(recipe.folds, 2);
+}
+
+TEST(StudyConfig, ARunsOwnTrainingKeysOverrideTheStudys) {
+  const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
+  const auto recipe = train::TrainConfig::from_yaml_text(
+      run_recipe(study, study.run("other teacher"), "data", {}), "recipe");
+  EXPECT_EQ(recipe.iterations_per_epoch, 7);
+  EXPECT_EQ(recipe.epochs, 5);
+  EXPECT_EQ(recipe.plan.patch_size.value()[2], 8);
+}
+
+TEST(StudyConfig, ADistilledRecipeNamesTeachersByFolderAndKeepsItsOwnLoss) {
+  const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
+  const auto recipe = train::DistillConfig::from_yaml_text(
+      run_recipe(study, study.run("KD"), "data/set", {"runs/a/fold-0", "runs/b/fold-0"}), "recipe");
+  EXPECT_EQ(recipe.dataset, "data/set");
+  ASSERT_EQ(recipe.teachers.size(), 2u);
+  EXPECT_EQ(recipe.teachers[0].name, "big_teacher");
+  EXPECT_EQ(recipe.teachers[1].checkpoint, "runs/b/fold-0");
+  EXPECT_EQ(recipe.multi_teacher, distill::MultiTeacher::kMean);
+  EXPECT_EQ(recipe.student_model, "unet");
+  ASSERT_EQ(recipe.terms.size(), 1u);
+  EXPECT_EQ(recipe.terms[0].teachers, (std::vector<std::string>{"big_teacher"}));
+  EXPECT_EQ(recipe.segmentation_name, "dice_ce");
+  EXPECT_EQ(recipe.training.folds, 3);
+}
+
+TEST(StudyConfig, MistakesAreReportedWithTheFileAndTheRun) {
+  EXPECT_NE(error_of(kStudy, "large")
+                .find("--budget large: study.yaml has no such budget (budgets: small)"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("folds: 3", "fold: 3")).find("unknown key \"fold\" in the study"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("role: student", "role: pupil")).find("run 'student' has role 'pupil'"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("[Big Teacher, other teacher]", "[Big Teacher, nobody]"))
+                .find("run 'KD' names teacher 'nobody'"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("student: student", "student: Big Teacher"))
+                .find("names student 'Big Teacher', which is not a run with role student"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("name: KD", "name: student")).find("run 'student' is declared twice"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("name: KD", "name: Student")).find("share its folder runs/student"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("plan: {patch_size: [16, 16, 8], batch_size: 2}", "plan: {}"))
+                .find("plan needs patch_size and batch_size"),
+            std::string::npos);
+  // A run's training keys are checked by the trainer's own parser, naming the run.
+  EXPECT_NE(error_of(with("iterations_per_epoch: 7", "iterations_per_epok: 7"))
+                .find("run 'other teacher'"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("name: tiny", "name: tiny\ntest_sets: [{name: cv}]"))
+                .find("cross-validation set"),
+            std::string::npos);
+}
+
+// Every study recipe in configs/experiments/ parses, with its small budget, and every distilled
+// run has a baseline to be tested against.
+TEST(StudyConfig, EveryShippedStudyRecipeParsesWithItsSmallBudget) {
+  const char* source = std::getenv("MEDKD_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  int count = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(source) / "configs/experiments")) {
+    SCOPED_TRACE(entry.path().string());
+    const auto study = StudyConfig::from_file(entry.path(), "small");
+    EXPECT_EQ(study.budget, "small");
+    EXPECT_GE(study.folds, 2);
+    for (const auto& run : study.runs)
+      if (run.role == "distilled") EXPECT_FALSE(run.baseline.empty()) << run.name;
+    ++count;
+  }
+  EXPECT_EQ(count, 3);
+}
+
+}  // namespace
+}  // namespace medkd::experiment
