@@ -63,7 +63,7 @@ caption { text-align: left; font-weight: 600; padding: .3rem 0; }
 th, td { padding: .3rem .65rem; border-bottom: 1px solid #e4e4e4; text-align: left; vertical-align: top; }
 th { background: #eef1f5; }
 tbody tr:nth-child(even) { background: #f7f8fa; }
-td.num { text-align: right; }
+td.num { text-align: right; white-space: nowrap; }
 .table-wrap .note { margin: .2rem 0 0; }
 figure { margin: .6rem 0 1.2rem; }
 svg.chart { display: block; max-width: 100%; height: auto; }

@@ -107,8 +107,10 @@ struct PreparedDataset {
 };
 
 // The study's dataset: a folder given by path, or one generated into OUT/data once. A generated
-// folder remembers its options (OUT/data/NAME.yaml); other options with the same output folder
-// are an error rather than a silent mix of two datasets.
+// folder remembers its options (OUT/data/NAME.yaml, written first: the folder itself appears
+// atomically, so an interrupted generation leaves the options and no folder, and is redone);
+// other options with the same output folder are an error rather than a silent mix of two
+// datasets.
 PreparedDataset prepare_dataset(const StudyConfig& study, const fs::path& out, bool dry_run,
                                 bool quiet) {
   PreparedDataset d;
@@ -141,6 +143,8 @@ PreparedDataset prepare_dataset(const StudyConfig& study, const fs::path& out, b
     d.meta = data::synth::synth_dataset_json(data::synth::plan_synth_dataset(options));
     if (dry_run) return d;
     if (!quiet) std::cerr << "experiment: making the dataset " << d.root.string() << "\n";
+    fs::create_directories(stamp.parent_path());
+    core::write_text_file(stamp, source);
     data::synth::write_synth_dataset(options);
   } else {
     const auto options = colin27_options(study.dataset.options, d.root);
@@ -150,9 +154,10 @@ PreparedDataset prepare_dataset(const StudyConfig& study, const fs::path& out, b
         plan.labels, data::read_aal_names(plan.templates / "aal.nii.txt"));
     if (dry_run) return d;
     if (!quiet) std::cerr << "experiment: making the dataset " << d.root.string() << "\n";
+    fs::create_directories(stamp.parent_path());
+    core::write_text_file(stamp, source);
     data::write_colin27_dataset(options);
   }
-  core::write_text_file(stamp, source);
   d.meta = io::open_dataset(d.root).meta;
   d.exists = true;
   return d;

@@ -187,6 +187,7 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
     MEDKD_CHECK(!c.training[key], file, ": training.", key,
                 " is set by the study itself (its own key, or the run's)");
 
+  std::set<std::string> kept;  // a budget's subset of the runs; empty = every run
   if (!budget.empty()) {
     std::vector<std::string> names;
     if (root["budgets"] && root["budgets"].IsMap())
@@ -197,10 +198,15 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
     MEDKD_CHECK(over.IsMap(), file, ": budgets.", budget, " must be a mapping");
     for (const auto& entry : over) {
       const auto key = entry.first.as<std::string>();
-      if (key == "folds")
+      if (key == "folds") {
         c.folds = positive_int(entry.second, file, "budgets." + budget + ".folds", 2);
-      else
+      } else if (key == "runs") {
+        MEDKD_CHECK(entry.second.IsSequence() && entry.second.size() > 0, file, ": budgets.",
+                    budget, ".runs must be a non-empty list of run names");
+        for (const auto& name : entry.second) kept.insert(name.as<std::string>());
+      } else {
         c.training[key] = YAML::Clone(entry.second);
+      }
     }
     c.budget = budget;
   }
@@ -216,20 +222,29 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
                 "' would share its folder runs/", run.slug, " with another run; rename one");
     c.runs.push_back(run);
   }
-  // References between runs: a distilled run's student and teachers, and baselines.
+  if (!kept.empty()) {
+    for (const auto& name : kept) c.run(name);  // each must exist
+    c.runs.erase(std::remove_if(c.runs.begin(), c.runs.end(),
+                                [&](const RunSpec& r) { return !kept.count(r.name); }),
+                 c.runs.end());
+  }
+  // References between runs: a distilled run's student and teachers, and baselines. (After a
+  // budget's subset: a kept run needs the runs it names kept too.)
   for (auto& run : c.runs) {
     const std::string where = "run '" + run.name + "'";
     if (run.role == "distilled") {
       const auto student = std::find_if(c.runs.begin(), c.runs.end(),
                                         [&](const RunSpec& r) { return r.name == run.student; });
       MEDKD_CHECK(student != c.runs.end() && student->role == "student", file, ": ", where,
-                  " names student '", run.student, "', which is not a run with role student");
+                  " names student '", run.student, "', which is not a run with role student",
+                  kept.empty() ? "" : " in this budget");
       run.model = YAML::Clone(student->model);
       for (const auto& t : run.teachers) {
         const auto teacher = std::find_if(c.runs.begin(), c.runs.end(),
                                           [&](const RunSpec& r) { return r.name == t; });
         MEDKD_CHECK(teacher != c.runs.end() && teacher->role == "teacher", file, ": ", where,
-                    " names teacher '", t, "', which is not a run with role teacher");
+                    " names teacher '", t, "', which is not a run with role teacher",
+                    kept.empty() ? "" : " in this budget");
       }
     }
     if (!run.baseline.empty()) {
@@ -237,7 +252,7 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
       const bool known = std::any_of(c.runs.begin(), c.runs.end(),
                                      [&](const RunSpec& r) { return r.name == run.baseline; });
       MEDKD_CHECK(known, file, ": ", where, " has baseline '", run.baseline,
-                  "', which is not a run of the study");
+                  "', which is not a run of the study", kept.empty() ? "" : " (in this budget)");
     }
   }
 
@@ -248,8 +263,10 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
       MEDKD_CHECK(node["runs"].IsSequence(), file, ": overlays.runs must be a list of run names");
       for (const auto& r : node["runs"]) {
         MEDKD_CHECK(r.IsScalar(), file, ": overlays.runs must be a list of run names");
-        c.run(r.as<std::string>());  // must exist
-        c.overlays.runs.push_back(r.as<std::string>());
+        const std::string name = r.as<std::string>();
+        if (!kept.empty() && !kept.count(name)) continue;  // left out by the budget
+        c.run(name);                                       // must exist
+        c.overlays.runs.push_back(name);
       }
     }
     if (node["cases"]) c.overlays.cases = positive_int(node["cases"], file, "overlays.cases", 0);

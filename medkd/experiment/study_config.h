@@ -18,6 +18,7 @@
 //   training: {epochs: 20, iterations_per_epoch: 50, ...}   # every run's training keys
 //   budgets:
 //     small: {folds: 2, epochs: 4, iterations_per_epoch: 20}  # overrides, chosen by --budget
+//                                           # (and optionally runs: [...], the runs it keeps)
 //   runs:
 //     - {name: UNETR, role: teacher, model: {name: unetr, options: {...}},
 //        training: {optimizer: {type: adam, lr: 1e-4}}}       # per-run overrides

@@ -20,6 +20,8 @@ plan: {patch_size: [16, 16, 8], batch_size: 2}
 training: {epochs: 5, iterations_per_epoch: 4, loss: {type: dice_ce}}
 budgets:
   small: {folds: 2, epochs: 1}
+  teachers: {runs: [Big Teacher, other teacher]}
+  one: {runs: [student, KD]}
 runs:
   - {name: Big Teacher, role: teacher, model: {name: unet, options: {channels: [4, 8, 16]}}}
   - {name: other teacher, role: teacher, model: {name: unet, options: {channels: [4, 8, 16]}},
@@ -78,6 +80,18 @@ TEST(StudyConfig, ABudgetOverridesFoldsAndTrainingKeys) {
   EXPECT_EQ(recipe.folds, 2);
 }
 
+TEST(StudyConfig, ABudgetCanKeepASubsetOfTheRuns) {
+  const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "teachers");
+  ASSERT_EQ(study.runs.size(), 2u);
+  EXPECT_EQ(study.runs[1].name, "other teacher");
+  EXPECT_EQ(study.overlays.runs, (std::vector<std::string>{"Big Teacher"}));
+  // A kept distilled run needs its teachers kept too.
+  EXPECT_NE(
+      error_of(kStudy, "one")
+          .find("names teacher 'Big Teacher', which is not a run with role teacher in this budget"),
+      std::string::npos);
+}
+
 TEST(StudyConfig, ARunsOwnTrainingKeysOverrideTheStudys) {
   const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
   const auto recipe = train::TrainConfig::from_yaml_text(
@@ -104,16 +118,18 @@ TEST(StudyConfig, ADistilledRecipeNamesTeachersByFolderAndKeepsItsOwnLoss) {
 }
 
 TEST(StudyConfig, MistakesAreReportedWithTheFileAndTheRun) {
-  EXPECT_NE(error_of(kStudy, "large")
-                .find("--budget large: study.yaml has no such budget (budgets: small)"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(kStudy, "large")
+          .find("--budget large: study.yaml has no such budget (budgets: small, teachers, one)"),
+      std::string::npos);
   EXPECT_NE(error_of(with("folds: 3", "fold: 3")).find("unknown key \"fold\" in the study"),
             std::string::npos);
   EXPECT_NE(error_of(with("role: student", "role: pupil")).find("run 'student' has role 'pupil'"),
             std::string::npos);
-  EXPECT_NE(error_of(with("[Big Teacher, other teacher]", "[Big Teacher, nobody]"))
-                .find("run 'KD' names teacher 'nobody'"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(with("teachers: [Big Teacher, other teacher]", "teachers: [Big Teacher, nobody]"))
+          .find("run 'KD' names teacher 'nobody'"),
+      std::string::npos);
   EXPECT_NE(error_of(with("student: student", "student: Big Teacher"))
                 .find("names student 'Big Teacher', which is not a run with role student"),
             std::string::npos);

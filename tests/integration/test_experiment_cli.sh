@@ -69,6 +69,14 @@ expect_file_contains "$OUT/runs/student/fold-1/experiment.json" '"finished": tru
 # Another budget is another recipe: every run is new again.
 expect_exit 0 "teacher +teacher +0 +new" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --budget one --dry-run
 
+# A dataset whose generation was interrupted (its options written, no folder) is made again;
+# other dataset options with the same --out are refused.
+rm -rf "$OUT/data/synth_petct"
+expect_exit 0 "making the dataset" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT"
+[ -s "$OUT/data/synth_petct/dataset.json" ] || fail "the dataset was not made again"
+sed 's/seed: 3}}/seed: 4}}/' "$SCRATCH/study.yaml" > "$SCRATCH/other.yaml"
+expect_exit 2 "made from other dataset options" -- "$MEDKD" experiment --config "$SCRATCH/other.yaml" --out "$OUT"
+
 # Bad input: one line, exit 2.
 expect_exit 2 "no such budget" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --budget huge
 expect_exit 2 "--config .*: no such file" -- "$MEDKD" experiment --config "$SCRATCH/none.yaml" --out "$OUT"
