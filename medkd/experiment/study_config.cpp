@@ -224,9 +224,12 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
   }
   if (!kept.empty()) {
     for (const auto& name : kept) c.run(name);  // each must exist
-    c.runs.erase(std::remove_if(c.runs.begin(), c.runs.end(),
-                                [&](const RunSpec& r) { return !kept.count(r.name); }),
-                 c.runs.end());
+    // A new vector rather than erase/remove_if: those assign one RunSpec over another, and
+    // assigning a YAML::Node rewrites the node it refers to, which other runs' fields share.
+    std::vector<RunSpec> subset;
+    for (const auto& r : c.runs)
+      if (kept.count(r.name)) subset.push_back(r);
+    c.runs = std::move(subset);
   }
   // References between runs: a distilled run's student and teachers, and baselines. (After a
   // budget's subset: a kept run needs the runs it names kept too.)

@@ -60,6 +60,8 @@ struct TestSetSpec {
   std::filesystem::path mapping;         // optional mapping.json (dataset label -> set label)
 };
 
+// The YAML::Node fields have reference semantics: copy a RunSpec into a new object (push_back,
+// copy construction), never assign one RunSpec over another (that rewrites the shared nodes).
 struct RunSpec {
   std::string name;
   std::string role;                   // teacher | student | distilled

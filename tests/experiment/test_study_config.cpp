@@ -92,6 +92,37 @@ TEST(StudyConfig, ABudgetCanKeepASubsetOfTheRuns) {
       std::string::npos);
 }
 
+TEST(StudyConfig, RunsKeptByABudgetKeepTheirOwnLossAndModel) {
+  // Dropped runs sit between kept ones, so that the kept ones move up in the list.
+  const char* text = R"(
+name: subset
+dataset: {synth: {kind: petct, preset: tiny}}
+plan: {patch_size: [16, 16, 8], batch_size: 2}
+budgets: {small: {runs: [T, S, KD pixel, KD attention]}}
+runs:
+  - {name: T, role: teacher, model: {name: unet, options: {channels: [4, 8, 16]}}}
+  - {name: dropped student, role: student, model: {name: unet, options: {channels: [3, 6, 12]}}}
+  - {name: S, role: student, model: {name: unet, options: {channels: [2, 4, 8]}}}
+  - {name: KD dropped, role: distilled, student: dropped student, teachers: [T],
+     loss: [{type: dice_ce}, {type: hint, taps: [enc.0]}]}
+  - {name: KD pixel, role: distilled, student: S, teachers: [T],
+     loss: [{type: dice_ce}, {type: pixel_kl}]}
+  - {name: KD attention, role: distilled, student: S, teachers: [T],
+     loss: [{type: dice_ce}, {type: attention_similarity, taps: [enc.0]}, {type: pixel_kl}]}
+)";
+  const auto study = StudyConfig::from_yaml_text(text, "study.yaml", "small");
+  ASSERT_EQ(study.runs.size(), 4u);
+  const RunSpec& pixel = study.run("KD pixel");
+  ASSERT_EQ(pixel.loss.size(), 2u);
+  EXPECT_EQ(pixel.loss[1]["type"].as<std::string>(), "pixel_kl");
+  const RunSpec& attention = study.run("KD attention");
+  ASSERT_EQ(attention.loss.size(), 3u);
+  EXPECT_EQ(attention.loss[1]["type"].as<std::string>(), "attention_similarity");
+  EXPECT_EQ(attention.loss[2]["type"].as<std::string>(), "pixel_kl");
+  EXPECT_EQ(study.run("S").model["options"]["channels"][0].as<int>(), 2);
+  EXPECT_EQ(attention.model["options"]["channels"][0].as<int>(), 2);
+}
+
 TEST(StudyConfig, ARunsOwnTrainingKeysOverrideTheStudys) {
   const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
   const auto recipe = train::TrainConfig::from_yaml_text(
@@ -161,8 +192,11 @@ TEST(StudyConfig, EveryShippedStudyRecipeParsesWithItsSmallBudget) {
     const auto study = StudyConfig::from_file(entry.path(), "small");
     EXPECT_EQ(study.budget, "small");
     EXPECT_GE(study.folds, 2);
-    for (const auto& run : study.runs)
-      if (run.role == "distilled") EXPECT_FALSE(run.baseline.empty()) << run.name;
+    for (const auto& run : study.runs) {
+      if (run.role == "distilled") {
+        EXPECT_FALSE(run.baseline.empty()) << run.name;
+      }
+    }
     ++count;
   }
   EXPECT_EQ(count, 3);
