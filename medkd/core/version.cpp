@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "itkConfigure.h"
+#include "medkd/core/allocator.h"
 #include "medkd/core/error.h"
 #include "medkd/core/threads.h"
 #include "medkd/core/version_config.h"
@@ -50,6 +51,7 @@ RuntimeInfo runtime_info() {
   info.threads = num_threads();
   info.hardware_threads = hardware_threads();
   info.blas = detect_blas();
+  info.allocator_tuned = allocator_tuned();
   return info;
 }
 
@@ -63,7 +65,11 @@ std::string format_runtime_info(const RuntimeInfo& info) {
                               : std::string("not available"))
       << "\n"
       << "threads " << info.threads << " (of " << info.hardware_threads << " hardware threads)\n"
-      << "BLAS " << info.blas << "\n";
+      << "BLAS " << info.blas << "\n"
+      << "allocator "
+      << (info.allocator_tuned ? "glibc heap only, 1 GiB kept free at its top"
+                               : "default (MALLOC_TOP_PAD_ or MALLOC_MMAP_MAX_ set, or not glibc)")
+      << "\n";
   return out.str();
 }
 

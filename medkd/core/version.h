@@ -14,7 +14,8 @@ struct RuntimeInfo {
   int cuda_devices = 0;
   int threads = 1;
   int hardware_threads = 1;
-  std::string blas;  // e.g. "OpenBLAS 0.3.21 (pthread) /usr/lib/.../libblas.so.3"
+  std::string blas;              // e.g. "OpenBLAS 0.3.21 (pthread) /usr/lib/.../libblas.so.3"
+  bool allocator_tuned = false;  // medkd::core::tune_allocator() took effect
 };
 
 RuntimeInfo runtime_info();

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "commands.h"
+#include "medkd/core/allocator.h"
 #include "medkd/core/error.h"
 #include "medkd/core/threads.h"
 #include "medkd/core/version.h"
@@ -71,6 +72,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  medkd::core::tune_allocator();  // before the first tensor
   try {
     return run(argc, argv);
   } catch (const medkd::Error& e) {
