@@ -8,7 +8,6 @@
 // Usage: bench_allocator [--rounds N] [--steps N]   (prints JSON)
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -18,6 +17,7 @@
 
 #include "medkd/core/allocator.h"
 #include "medkd/core/threads.h"
+#include "medkd/experiment/cost_estimate.h"
 #include "medkd/models/registry.h"
 
 namespace {
@@ -46,7 +46,8 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-// Median seconds of one forward + backward pass, after two warm-up steps.
+// Seconds of one training step (forward, cross-entropy, backward, Adam), as `medkd experiment`
+// times it: the median over `steps` steps after two warm-ups.
 double time_steps(const Network& network, int steps) {
   medkd::models::ModelConfig config;
   config.name = network.model;
@@ -54,18 +55,9 @@ double time_steps(const Network& network, int steps) {
   config.in_channels = network.input[1];
   config.num_classes = 3;
   config.options = YAML::Load(network.options);
-  auto model = medkd::models::default_model_registry().create(config);
-  const torch::Tensor x = torch::randn(network.input);
-  std::vector<double> times;
-  for (int i = 0; i < steps + 2; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    model->zero_grad();
-    model->forward(x).square().mean().backward();
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (i >= 2) times.push_back(s);
-  }
-  return median(times);
+  const std::vector<int64_t> spatial(network.input.begin() + 2, network.input.end());
+  return medkd::experiment::time_training_step(config, spatial, network.input[0], torch::kCPU,
+                                               steps);
 }
 
 // Runs this program as a child with the given setting; returns its median step time.
