@@ -12,7 +12,6 @@ namespace {
 
 // Swin UNETR's fixed geometry (MONAI hard-codes both): 2^D patches, 7^D windows, shift 3.
 constexpr int64_t kPatchSize = 2;
-constexpr int64_t kWindow = 7;
 // Masked attention entries (MONAI's compute_mask and the original Swin code).
 constexpr double kMaskValue = -100.0;
 // Patch embedding (/2) and four patch mergings (/2 each).
@@ -258,8 +257,8 @@ torch::Tensor PatchMergingImpl::forward(const torch::Tensor& x) {
 // ---- BasicLayer ------------------------------------------------------------------------------
 
 BasicLayerImpl::BasicLayerImpl(int64_t dim, int64_t depth, int64_t num_heads, int spatial_dims,
-                               PatchMergingMode mode)
-    : window_size_(spatial_dims, kWindow), shift_size_(spatial_dims, kWindow / 2) {
+                               PatchMergingMode mode, int64_t window)
+    : window_size_(spatial_dims, window), shift_size_(spatial_dims, window / 2) {
   const std::vector<int64_t> no_shift(spatial_dims, 0);
   for (int64_t i = 0; i < depth; ++i) {
     blocks_.push_back(
@@ -296,6 +295,8 @@ SwinUNETRImpl::SwinUNETRImpl(const SwinUNETROptions& options_)
   const auto& depths = options.depths();
   const auto& heads = options.num_heads();
   MEDKD_CHECK(f >= 1, "swin_unetr: feature_size must be >= 1, got ", f);
+  MEDKD_CHECK(options.window_size() >= 2, "swin_unetr: window_size must be >= 2, got ",
+              options.window_size(), " (a one-token window attends only to itself)");
   MEDKD_CHECK(depths.size() == kStages, "swin_unetr: depths needs ", kStages,
               " entries (one per stage), got ", depths.size());
   MEDKD_CHECK(heads.size() == kStages, "swin_unetr: num_heads needs ", kStages,
@@ -317,7 +318,8 @@ SwinUNETRImpl::SwinUNETRImpl(const SwinUNETROptions& options_)
       nn::Conv(nn::ConvOptions(dims, options.in_channels(), f, {kPatchSize}).stride({kPatchSize})));
   for (size_t i = 0; i < kStages; ++i) {
     torch::nn::ModuleList holder;  // MONAI keeps each stage in a one-element ModuleList
-    layers_.push_back(BasicLayer(f << i, depths[i], heads[i], dims, options.downsample()));
+    layers_.push_back(
+        BasicLayer(f << i, depths[i], heads[i], dims, options.downsample(), options.window_size()));
     holder->push_back(layers_.back());
     swin->register_module(str("layers", i + 1), holder);
   }
@@ -396,7 +398,7 @@ torch::Tensor SwinUNETRImpl::forward(torch::Tensor x) {
 // ---- Configuration ---------------------------------------------------------------------------
 
 std::vector<std::string> swin_unetr_option_keys() {
-  return {"feature_size", "depths", "num_heads", "norm", "normalize", "downsample"};
+  return {"feature_size", "depths", "num_heads", "norm", "normalize", "downsample", "window_size"};
 }
 
 SwinUNETROptions swin_unetr_options_from_config(const ModelConfig& config) {
@@ -410,6 +412,7 @@ SwinUNETROptions swin_unetr_options_from_config(const ModelConfig& config) {
     options.num_heads(o.get<std::vector<int64_t>>("num_heads", "a list of 4 integers"));
   if (o.has("norm")) options.norm(nn::parse_norm(o.get<std::string>("norm", "a name")));
   if (o.has("normalize")) options.normalize(o.get<bool>("normalize", "true or false"));
+  if (o.has("window_size")) options.window_size(o.get<int64_t>("window_size", "an integer"));
   if (o.has("downsample")) {
     const auto name = o.get<std::string>("downsample", "a name");
     MEDKD_CHECK(name == "merging" || name == "mergingv2", "unknown swin_unetr downsample '", name,

@@ -77,6 +77,11 @@ struct SwinUNETROptions {
   TORCH_ARG(nn::NormKind, norm) = nn::NormKind::kInstance;
   TORCH_ARG(bool, normalize) = true;
   TORCH_ARG(PatchMergingMode, downsample) = PatchMergingMode::kMerging;
+  // The attention window edge, in tokens (the shift is half of it, rounded down). MONAI's SwinUNETR
+  // fixes 7 (its SwinTransformer takes any); a window that divides the stage-1 map avoids padding:
+  // a 32³ patch has a 16³ stage-1 map, which 7 pads to 21³ (2.3× the tokens) and 4 does not pad.
+  // State dicts carry the window in their bias tables, so MONAI weights need 7.
+  TORCH_ARG(int64_t, window_size) = 7;
   // The registry name that name() reports: presets such as swin_unetr_light build this class.
   TORCH_ARG(std::string, registry_name) = "swin_unetr";
 };
@@ -144,7 +149,7 @@ TORCH_MODULE(PatchMerging);
 class BasicLayerImpl : public torch::nn::Module {
  public:
   BasicLayerImpl(int64_t dim, int64_t depth, int64_t num_heads, int spatial_dims,
-                 PatchMergingMode mode);
+                 PatchMergingMode mode, int64_t window = 7);
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::nn::ModuleList blocks;
@@ -184,7 +189,7 @@ class SwinUNETRImpl : public SegmentationModelImpl {
 TORCH_MODULE(SwinUNETR);
 
 // The keys of ModelConfig::options that swin_unetr reads: feature_size, depths, num_heads, norm,
-// normalize, downsample.
+// normalize, downsample, window_size.
 std::vector<std::string> swin_unetr_option_keys();
 // Typed options from a config; `registry_name` is config.name. A key of the wrong type or an
 // unknown name is a medkd::Error naming it; ranges are checked by the constructor.

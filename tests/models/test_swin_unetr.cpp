@@ -252,6 +252,25 @@ TEST(SwinUNETR, ForwardGivesTheInputSizeForNonCubicInputs) {
   EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
 }
 
+TEST(SwinUNETR, WindowSizeOptionSetsTheWindowAndItsBiasTable) {
+  // window_size 4: (2·4 - 1)³ = 343 relative offsets, 4³ = 64 tokens per window. A 32³ input has
+  // stage maps 16³ and 8³ (windows of 4, no padding), 4³ (one window, not shifted) and 2³.
+  const auto& zoo = medkd::models::default_model_registry();
+  auto net = zoo.create(model_config(
+      "swin_unetr", "{feature_size: 3, depths: [2, 2, 1, 1], num_heads: [1, 1, 1, 1], "
+      "norm: batch, window_size: 4}", 3, 1, 2));
+  const auto params = net->named_parameters();
+  EXPECT_EQ(params["swinViT.layers1.0.blocks.1.attn.relative_position_bias_table"].sizes(),
+            (std::vector<int64_t>{343, 1}));
+  EXPECT_EQ(net->named_buffers()["swinViT.layers1.0.blocks.1.attn.relative_position_index"].sizes(),
+            (std::vector<int64_t>{64, 64}));
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto y = net->forward(torch::randn({1, 1, 32, 32, 32}));
+  EXPECT_EQ(y.sizes(), (std::vector<int64_t>{1, 2, 32, 32, 32}));
+  EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
+}
+
 TEST(SwinUNETR, InputNotAMultipleOf32IsAnError) {
   SwinUNETR net(SwinUNETROptions(2, 1, 2).feature_size(3));
   const auto message = error_of([&] { net->forward(torch::zeros({1, 1, 48, 64})); });
@@ -270,5 +289,7 @@ TEST(SwinUNETR, BadOptionsAreErrorsNamingThem) {
   EXPECT_NE(error("{num_heads: [3, 6, 12]}").find("num_heads needs 4"), std::string::npos);
   EXPECT_NE(error("{downsample: pooling}").find("downsample 'pooling'"), std::string::npos);
   EXPECT_NE(error("{normalize: perhaps}").find("normalize"), std::string::npos);
-  EXPECT_NE(error("{window_size: 8}").find("window_size"), std::string::npos);
+  EXPECT_NE(error("{window_size: 1}").find("window_size must be >= 2"), std::string::npos);
+  EXPECT_NE(error("{window_size: four}").find("window_size"), std::string::npos);
+  EXPECT_NE(error("{window: 4}").find("window"), std::string::npos);
 }
