@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_options.h"
 #include "medkd/core/allocator.h"
 #include "medkd/core/threads.h"
 #include "medkd/experiment/cost_estimate.h"
@@ -87,13 +88,7 @@ int main(int argc, char** argv) {
         }
       throw std::runtime_error(std::string("unknown network ") + argv[2]);
     }
-    int rounds = 3, steps = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-      if (std::strcmp(argv[i], "--rounds") == 0)
-        rounds = std::max(1, std::stoi(argv[i + 1]));
-      else if (std::strcmp(argv[i], "--steps") == 0)
-        steps = std::max(1, std::stoi(argv[i + 1]));
-    }
+    const auto [rounds, steps] = parse_rounds_and_steps(argc, argv);
     nlohmann::json out;
     out["threads"] = medkd::core::num_threads();
     out["rounds"] = rounds;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_options.h"
 #include "medkd/core/allocator.h"
 #include "medkd/core/threads.h"
 #include "medkd/experiment/cost_estimate.h"
@@ -45,13 +46,7 @@ int main(int argc, char** argv) {
   try {
     medkd::core::tune_allocator();
     medkd::core::set_num_threads(0);
-    int rounds = 3, steps = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-      if (std::strcmp(argv[i], "--rounds") == 0)
-        rounds = std::max(1, std::stoi(argv[i + 1]));
-      else if (std::strcmp(argv[i], "--steps") == 0)
-        steps = std::max(1, std::stoi(argv[i + 1]));
-    }
+    const auto [rounds, steps] = parse_rounds_and_steps(argc, argv);
     const std::vector<int64_t> patch{32, 32, 32};
     const int windows[] = {7, 4};
     std::vector<double> train[2], forward[2];
