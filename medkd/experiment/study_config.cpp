@@ -204,6 +204,13 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
         MEDKD_CHECK(entry.second.IsSequence() && entry.second.size() > 0, file, ": budgets.",
                     budget, ".runs must be a non-empty list of run names");
         for (const auto& name : entry.second) kept.insert(name.as<std::string>());
+      } else if (key == "student_training") {
+        MEDKD_CHECK(entry.second.IsMap(), file, ": budgets.", budget,
+                    ".student_training must be a mapping of training keys");
+        c.student_training = YAML::Clone(entry.second);
+        for (const char* k : {"model", "dims", "plan", "folds"})
+          MEDKD_CHECK(!c.student_training[k], file, ": budgets.", budget, ".student_training.", k,
+                      " is set by the study itself");
       } else {
         c.training[key] = YAML::Clone(entry.second);
       }
@@ -311,6 +318,7 @@ StudyConfig StudyConfig::from_file(const fs::path& path, const std::string& budg
 std::string run_recipe(const StudyConfig& study, const RunSpec& run, const fs::path& dataset,
                        const std::vector<fs::path>& teacher_folders) {
   YAML::Node recipe = merged(study.training, run.training);
+  if (run.role != "teacher") recipe = merged(recipe, study.student_training);
   recipe["folds"] = study.folds;
   if (run.role != "distilled") {
     recipe["model"] = YAML::Clone(run.model);

@@ -92,6 +92,9 @@ struct StudyConfig {
   int dims = 3;
   YAML::Node plan;
   YAML::Node training;  // after the budget's overrides
+  // The budget's `student_training`: training keys for students and distilled students, applied
+  // over the runs' own `training:` (empty map: none).
+  YAML::Node student_training{YAML::NodeType::Map};
   std::string budget;   // the budget applied ("" = the recipe's own values)
   std::vector<RunSpec> runs;
   OverlaySpec overlays;

@@ -132,6 +132,32 @@ TEST(StudyConfig, ARunsOwnTrainingKeysOverrideTheStudys) {
   EXPECT_EQ(recipe.plan.patch_size.value()[2], 8);
 }
 
+TEST(StudyConfig, ABudgetsStudentTrainingReachesStudentsAndDistilledRunsButNotTeachers) {
+  const auto study = StudyConfig::from_yaml_text(
+      with("small: {folds: 2, epochs: 1}",
+           "small: {folds: 2, epochs: 1, student_training: {epochs: 3, iterations_per_epoch: 9}}"),
+      "study.yaml", "small");
+  const auto teacher = train::TrainConfig::from_yaml_text(
+      run_recipe(study, study.run("other teacher"), "data", {}), "recipe");
+  EXPECT_EQ(teacher.epochs, 1);
+  EXPECT_EQ(teacher.iterations_per_epoch, 7);
+  const auto student = train::TrainConfig::from_yaml_text(
+      run_recipe(study, study.run("student"), "data", {}), "recipe");
+  EXPECT_EQ(student.epochs, 3);
+  EXPECT_EQ(student.iterations_per_epoch, 9);
+  const auto kd = train::DistillConfig::from_yaml_text(
+      run_recipe(study, study.run("KD"), "data/set", {"runs/a/fold-0", "runs/b/fold-0"}),
+      "recipe");
+  EXPECT_EQ(kd.training.epochs, 3);
+  EXPECT_EQ(kd.training.iterations_per_epoch, 9);
+  // Without the budget, nothing of it applies.
+  const auto plain = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
+  EXPECT_EQ(train::TrainConfig::from_yaml_text(
+                run_recipe(plain, plain.run("student"), "data", {}), "recipe")
+                .epochs,
+            5);
+}
+
 TEST(StudyConfig, ADistilledRecipeNamesTeachersByFolderAndKeepsItsOwnLoss) {
   const auto study = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
   const auto recipe = train::DistillConfig::from_yaml_text(
@@ -174,6 +200,19 @@ TEST(StudyConfig, MistakesAreReportedWithTheFileAndTheRun) {
   // A run's training keys are checked by the trainer's own parser, naming the run.
   EXPECT_NE(error_of(with("iterations_per_epoch: 7", "iterations_per_epok: 7"))
                 .find("run 'other teacher'"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("small: {folds: 2, epochs: 1}", "small: {student_training: 3}"), "small")
+                .find("budgets.small.student_training must be a mapping"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("small: {folds: 2, epochs: 1}",
+                          "small: {student_training: {plan: {batch_size: 4}}}"),
+                     "small")
+                .find("student_training.plan is set by the study itself"),
+            std::string::npos);
+  EXPECT_NE(error_of(with("small: {folds: 2, epochs: 1}",
+                          "small: {student_training: {epochz: 2}}"),
+                     "small")
+                .find("run 'student'"),
             std::string::npos);
   EXPECT_NE(error_of(with("name: tiny", "name: tiny\ntest_sets: [{name: cv}]"))
                 .find("cross-validation set"),
