@@ -42,11 +42,6 @@ const std::vector<Network>& networks() {
   return list;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // Seconds of one training step (forward, cross-entropy, backward, Adam), as `medkd experiment`
 // times it: the median over `steps` steps after two warm-ups.
 double time_steps(const Network& network, int steps) {

@@ -9,8 +9,6 @@
 //
 // Usage: bench_swin_window [--rounds N] [--steps N]   (prints JSON)
 
-#include <algorithm>
-#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,11 +31,6 @@ medkd::models::ModelConfig swin(int window) {
   config.options = YAML::Load("{feature_size: 32, num_heads: [2, 4, 8, 16], window_size: " +
                               std::to_string(window) + "}");
   return config;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace

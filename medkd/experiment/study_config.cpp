@@ -49,6 +49,14 @@ YAML::Node merged(const YAML::Node& base, const YAML::Node& over) {
   return out;
 }
 
+// Training keys that the study sets for every run may not appear in a mapping of training keys.
+void check_no_study_keys(const YAML::Node& training, const std::string& file,
+                         const std::string& where) {
+  for (const char* key : {"model", "dims", "plan", "folds"})
+    MEDKD_CHECK(!training[key], file, ": ", where, ".", key,
+                " is set by the study itself (its own key, or the run's)");
+}
+
 std::string emit(const YAML::Node& node) {
   YAML::Emitter out;
   out << node;
@@ -183,9 +191,7 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
   c.plan = YAML::Clone(root["plan"]);
   c.training = root["training"] ? YAML::Clone(root["training"]) : YAML::Node(YAML::NodeType::Map);
   MEDKD_CHECK(c.training.IsMap(), file, ": training must be a mapping of training keys");
-  for (const char* key : {"model", "dims", "plan", "folds"})
-    MEDKD_CHECK(!c.training[key], file, ": training.", key,
-                " is set by the study itself (its own key, or the run's)");
+  check_no_study_keys(c.training, file, "training");
 
   std::set<std::string> kept;  // a budget's subset of the runs; empty = every run
   if (!budget.empty()) {
@@ -208,9 +214,7 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
         MEDKD_CHECK(entry.second.IsMap(), file, ": budgets.", budget,
                     ".student_training must be a mapping of training keys");
         c.student_training = YAML::Clone(entry.second);
-        for (const char* k : {"model", "dims", "plan", "folds"})
-          MEDKD_CHECK(!c.student_training[k], file, ": budgets.", budget, ".student_training.", k,
-                      " is set by the study itself");
+        check_no_study_keys(c.student_training, file, "budgets." + budget + ".student_training");
       } else {
         c.training[key] = YAML::Clone(entry.second);
       }
