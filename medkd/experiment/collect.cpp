@@ -16,6 +16,8 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   std::stringstream in(line);
   std::string cell;
   while (std::getline(in, cell, ',')) cells.push_back(cell);
+  // getline drops an empty last cell ("…,0.5," has a last column without a value).
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
   return cells;
 }
 
