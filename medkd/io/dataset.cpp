@@ -167,8 +167,8 @@ std::vector<CaseFiles> collect_cases(const fs::path& images, const fs::path& lab
                   meta.channel_names[ch], ") of case ", id);
       c.images.push_back(file);
     }
-    const fs::path label = labels / (id + meta.file_ending);
-    if (fs::exists(label)) c.label = label;
+    const fs::path label = labels.empty() ? fs::path() : labels / (id + meta.file_ending);
+    if (!label.empty() && fs::exists(label)) c.label = label;
     MEDKD_CHECK(c.label || !labels_required, label.string(), ": missing label of case ", id);
     cases.push_back(std::move(c));
   }
@@ -177,6 +177,11 @@ std::vector<CaseFiles> collect_cases(const fs::path& images, const fs::path& lab
 
 }  // namespace
 
+std::vector<CaseFiles> list_image_cases(const fs::path& folder, const DatasetJson& meta) {
+  MEDKD_CHECK(fs::is_directory(folder), folder.string(), " is not a folder of images");
+  return collect_cases(folder, {}, meta, false);
+}
+
 Dataset open_dataset(const fs::path& root) {
   MEDKD_CHECK(fs::is_directory(root), "dataset ", root.string(), " is not a folder");
   Dataset dataset;
@@ -184,6 +189,7 @@ Dataset open_dataset(const fs::path& root) {
   dataset.meta = read_dataset_json(root / "dataset.json");
   dataset.training = collect_cases(root / "imagesTr", root / "labelsTr", dataset.meta, true);
   dataset.test = collect_cases(root / "imagesTs", root / "labelsTs", dataset.meta, false);
+  dataset.unlabelled = collect_cases(root / "imagesUl", {}, dataset.meta, false);
   MEDKD_CHECK(!dataset.training.empty(), (root / "imagesTr").string(),
               ": no training cases named {case}_0000", dataset.meta.file_ending);
   return dataset;

@@ -4,6 +4,8 @@
 //   DIR/imagesTr/{case}_{XXXX}{end}  one file per channel, XXXX = channel index (0000, 0001, ...)
 //   DIR/labelsTr/{case}{end}         integer label map
 //   DIR/imagesTs/, DIR/labelsTs/     optional test images and their labels
+//   DIR/imagesUl/                    optional images without labels (medkd's extension, for
+//                                    distillation on unlabelled images)
 //
 // open_dataset() is strict (any inconsistency is a medkd::Error); check_dataset() in
 // dataset_check.h is the lenient counterpart that lists every problem.
@@ -45,14 +47,20 @@ struct CaseFiles {
 struct Dataset {
   std::filesystem::path root;
   DatasetJson meta;
-  std::vector<CaseFiles> training;  // imagesTr + labelsTr, sorted by id
-  std::vector<CaseFiles> test;      // imagesTs (+ labelsTs when present), sorted by id
+  std::vector<CaseFiles> training;    // imagesTr + labelsTr, sorted by id
+  std::vector<CaseFiles> test;        // imagesTs (+ labelsTs when present), sorted by id
+  std::vector<CaseFiles> unlabelled;  // imagesUl (images without labels), sorted by id
 };
 
 // Channel file name of a case: "{case}_{XXXX}{file_ending}".
 std::string channel_file_name(const std::string& case_id, int channel, const std::string& ending);
 
 // Opens a dataset strictly: every training case has all channel files and a label.
+// The cases of a folder of images named {case}_{XXXX}{ending} (no labels), sorted by id; a
+// missing channel file is a medkd::Error naming it.
+std::vector<CaseFiles> list_image_cases(const std::filesystem::path& folder,
+                                        const DatasetJson& meta);
+
 Dataset open_dataset(const std::filesystem::path& root);
 
 }  // namespace medkd::io

@@ -71,6 +71,10 @@ class Checker {
     std::vector<CaseToCheck> test = collect("imagesTs", "labelsTs", false);
     report_.test_cases = static_cast<int>(test.size());
     cases.insert(cases.end(), test.begin(), test.end());
+    // medkd's extension of the layout: images without labels, for distillation.
+    std::vector<CaseToCheck> unlabelled = collect("imagesUl", "", false);
+    report_.unlabelled_cases = static_cast<int>(unlabelled.size());
+    cases.insert(cases.end(), unlabelled.begin(), unlabelled.end());
 
     core::ProgressBar progress("dataset check", static_cast<int64_t>(cases.size()),
                                core::ProgressOptions{options_.quiet});
@@ -98,7 +102,8 @@ class Checker {
   std::vector<CaseToCheck> collect(const std::string& images_name, const std::string& labels_name,
                                    bool training) {
     const auto& meta = report_.meta;
-    const fs::path images = root_ / images_name, labels = root_ / labels_name;
+    const fs::path images = root_ / images_name;
+    const fs::path labels = labels_name.empty() ? fs::path() : root_ / labels_name;
     const int n_channels = static_cast<int>(meta.channel_names.size());
     std::map<std::string, std::set<int>> channels_of;
     if (fs::is_directory(images)) {
@@ -127,7 +132,7 @@ class Checker {
       }
     }
     std::set<std::string> label_ids;
-    if (fs::is_directory(labels)) {
+    if (!labels.empty() && fs::is_directory(labels)) {
       for (const auto& entry : fs::directory_iterator(labels)) {
         const std::string name = entry.path().filename().string();
         if (name.rfind('.', 0) == 0) continue;
@@ -156,7 +161,9 @@ class Checker {
           add(file, str("missing channel ", ch, " (", meta.channel_names[ch], ") of case ", id));
         }
       }
-      if (label_ids.count(id)) {
+      if (labels.empty()) {
+        // no labels for this folder
+      } else if (label_ids.count(id)) {
         c.label = labels / (id + meta.file_ending);
       } else if (training) {
         add(labels / (id + meta.file_ending), "missing label of case " + id);
@@ -290,7 +297,9 @@ DatasetCheckReport check_dataset(const fs::path& root, const DatasetCheckOptions
 
 std::string format_dataset_summary(const DatasetCheckReport& r) {
   std::ostringstream out;
-  out << r.training_cases << " training case(s), " << r.test_cases << " test case(s)\n";
+  out << r.training_cases << " training case(s), " << r.test_cases << " test case(s)";
+  if (r.unlabelled_cases > 0) out << ", " << r.unlabelled_cases << " unlabelled case(s)";
+  out << '\n';
   out << "channels:";
   for (size_t c = 0; c < r.meta.channel_names.size(); ++c)
     out << ' ' << c << '=' << r.meta.channel_names[c];

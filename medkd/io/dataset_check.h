@@ -29,6 +29,7 @@ struct DatasetCheckReport {
   DatasetJson meta;                      // as read (empty if dataset.json failed)
   int training_cases = 0;                // cases with images and a label
   int test_cases = 0;
+  int unlabelled_cases = 0;             // imagesUl/
   std::map<int, int64_t> label_voxels;  // value -> voxels over all training labels
   std::array<double, 3> min_spacing{0, 0, 0}, max_spacing{0, 0, 0};
   std::array<int64_t, 3> min_size{0, 0, 0}, max_size{0, 0, 0};

@@ -258,6 +258,30 @@ TEST(SynthDataset, WritesTheNnUNetLayoutAndDatasetJson) {
   EXPECT_EQ(dataset.test.size(), 2u);
 }
 
+TEST(SynthDataset, UnlabelledCasesGoToImagesUlWithoutLabelsAfterTheTestCases) {
+  TempDir dir;
+  synth::SynthOptions options = tiny("petct");
+  options.cases = 2;
+  options.test_cases = 1;
+  options.unlabelled_cases = 2;
+  options.out = dir / "Dataset901_Synth";
+  synth::write_synth_dataset(options);
+  for (const std::string file :
+       {"imagesUl/petct_003_0000.nii.gz", "imagesUl/petct_004_0001.nii.gz"})
+    EXPECT_TRUE(fs::exists(options.out / file)) << file;
+  EXPECT_FALSE(fs::exists(options.out / "labelsUl"));
+  EXPECT_FALSE(fs::exists(options.out / "labelsTr/petct_003.nii.gz"));
+  const auto dataset = medkd::io::open_dataset(options.out);
+  EXPECT_EQ(dataset.training.size(), 2u);
+  EXPECT_EQ(dataset.test.size(), 1u);
+  ASSERT_EQ(dataset.unlabelled.size(), 2u);
+  EXPECT_FALSE(dataset.unlabelled[0].label.has_value());
+  // An unlabelled case is the case a longer dataset would have at that index.
+  EXPECT_EQ(medkd::io::read_dataset_json(options.out / "dataset.json").num_training, 2);
+  options.unlabelled_cases = -1;
+  EXPECT_NE(error_of(options).find("--unlabelled-cases"), std::string::npos);
+}
+
 TEST(SynthDataset, MriDatasetJsonDeclaresThePiCaiChannels) {
   TempDir dir;
   synth::SynthOptions options = tiny("mri");

@@ -75,6 +75,25 @@ TEST(DatasetCheck, ACleanDatasetHasNoProblemsAndASummary) {
       << medkd::io::format_dataset_summary(report);
 }
 
+TEST(DatasetCheck, ReadsUnlabelledImagesAndReportsTheirProblems) {
+  TempDir dir;
+  write_meta(dir.path(), 1);
+  write_case(dir.path(), "a");
+  medkd::io::write_image(volume(), dir.path() / "imagesUl" / "u1_0000.nii.gz");
+  medkd::io::write_image(volume(), dir.path() / "imagesUl" / "u1_0001.nii.gz");
+  auto report = medkd::io::check_dataset(dir.path(), quiet());
+  EXPECT_TRUE(report.ok()) << all_problems(report);
+  EXPECT_EQ(report.unlabelled_cases, 1);
+  EXPECT_NE(medkd::io::format_dataset_summary(report).find("1 unlabelled case(s)"),
+            std::string::npos);
+  // No label is expected there; a missing channel is a problem as anywhere.
+  medkd::io::write_image(volume(), dir.path() / "imagesUl" / "u2_0000.nii.gz");
+  report = medkd::io::check_dataset(dir.path(), quiet());
+  EXPECT_TRUE(has_problem(report, "imagesUl/u2_0001.nii.gz", "missing channel 1"))
+      << all_problems(report);
+  EXPECT_FALSE(has_problem(report, "u2.nii.gz", "missing label")) << all_problems(report);
+}
+
 TEST(DatasetCheck, ReportsEveryProblemNamingItsFile) {
   TempDir dir;
   const fs::path root = dir.path();

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.h"
+#include "medkd/core/error.h"
 #include "medkd/data/synth/synth_dataset.h"
 #include "medkd/io/image.h"
 
@@ -52,13 +53,15 @@ void add_synth_command(CLI::App& app, const GlobalOptions& global) {
       presets_help() +
       "The output depends only on the options: case i is drawn from --seed and i alone, whatever\n"
       "the number of threads. Every fifth case (ids ending in 4 and 9) has no lesion. Test cases\n"
-      "(imagesTs/, labelsTs/) are numbered after the training cases. See docs/synthetic-data.md.");
+      "(imagesTs/, labelsTs/) are numbered after the training cases, unlabelled cases (imagesUl/,\n"
+      "images only) after the test cases. See docs/synthetic-data.md.");
 
   struct Options {
     std::string kind;
     std::string preset = "standard";
     int64_t cases = 0;
     int64_t test_cases = 0;
+    int64_t unlabelled_cases = 0;
     std::string size;
     std::string spacing;
     uint64_t seed = 0;
@@ -72,6 +75,10 @@ void add_synth_command(CLI::App& app, const GlobalOptions& global) {
   synth
       ->add_option("--test-cases", options->test_cases,
                    "Test cases with labels (imagesTs/, labelsTs/)")
+      ->capture_default_str();
+  synth
+      ->add_option("--unlabelled-cases", options->unlabelled_cases,
+                   "Cases without labels (imagesUl/), for distillation on unlabelled images")
       ->capture_default_str();
   synth->add_option("--size", options->size,
                     "Voxels along x,y,z, e.g. 96,96,64; default from the preset");
@@ -93,6 +100,7 @@ void add_synth_command(CLI::App& app, const GlobalOptions& global) {
     request.preset = options->preset;
     if (synth->count("--cases") > 0) request.cases = options->cases;
     request.test_cases = options->test_cases;
+    request.unlabelled_cases = options->unlabelled_cases;
     if (synth->count("--size") > 0) request.size = data::synth::parse_size(options->size);
     if (synth->count("--spacing") > 0) {
       request.spacing = data::synth::parse_spacing(options->spacing);
@@ -108,8 +116,11 @@ void add_synth_command(CLI::App& app, const GlobalOptions& global) {
       field_of_view[axis] = static_cast<double>(plan.grid.size[axis]) * plan.grid.spacing[axis];
     }
     std::cout << "synth: wrote " << plan.out.string() << '\n'
-              << "  " << plan.cases << " training + " << plan.test_cases << " test " << plan.kind
-              << " cases (seed " << plan.seed << ")\n"
+              << "  " << plan.cases << " training + " << plan.test_cases << " test "
+              << (plan.unlabelled_cases > 0
+                      ? medkd::str("+ ", plan.unlabelled_cases, " unlabelled ")
+                      : std::string())
+              << plan.kind << " cases (seed " << plan.seed << ")\n"
               << "  " << io::format_size(plan.grid.size) << " voxels at "
               << io::format_triple(plan.grid.spacing) << " mm (field of view "
               << io::format_triple(field_of_view) << " mm)\n";

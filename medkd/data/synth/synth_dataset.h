@@ -5,6 +5,8 @@
 //   DIR/imagesTr/{kind}_{NNN}_{XXXX}.nii.gz one float32 file per channel
 //   DIR/labelsTr/{kind}_{NNN}.nii.gz       uint8 label map
 //   DIR/imagesTs/, DIR/labelsTs/           the test cases, numbered after the training cases
+//   DIR/imagesUl/                          unlabelled cases (images only), numbered after the
+//                                          test cases: for distillation on unlabelled images
 //
 // Two kinds: "petct" (head-and-neck PET/CT, petct.h) and "mri" (prostate MRI, mri.h). Case i is
 // generated from Rng(seed).child(i) alone, so a dataset depends only on the options (not on the
@@ -31,6 +33,7 @@ struct SynthOptions {
   std::string preset = "standard";               // "standard" or "tiny"
   std::optional<int64_t> cases;                  // training cases
   int64_t test_cases = 0;                        // cases for imagesTs/ and labelsTs/
+  int64_t unlabelled_cases = 0;                  // cases for imagesUl/ (no labels written)
   std::optional<std::array<int64_t, 3>> size;    // voxels along x, y, z
   std::optional<std::array<double, 3>> spacing;  // mm along x, y, z
   uint64_t seed = 0;
@@ -53,6 +56,7 @@ struct SynthPlan {
   std::string preset;
   int64_t cases = 0;
   int64_t test_cases = 0;
+  int64_t unlabelled_cases = 0;
   Grid grid;
   uint64_t seed = 0;
   std::filesystem::path out;
