@@ -9,7 +9,9 @@
 # MEDKD_DEMO_SEED (default 1) picks the synthetic dataset. A list (MEDKD_DEMO_SEED=1,2,3) runs the
 # demo once per dataset into OUT/seed-N and ends with one table, mean ± std over the datasets; a
 # dataset finished earlier with the same script and recipe is reused, so an interrupted list
-# loses at most the dataset it was working on.
+# loses at most the dataset it was working on. MEDKD_DEMO_ALLOW_WEAK_TEACHERS=true lets the
+# distillations use teachers below the 0.05 validation Dice that `medkd distill` requires, for
+# smoke runs of the script with a budget of a few steps.
 set -euo pipefail
 MEDKD=${1:-build/bin/medkd}
 OUT=${2:-demo-output}
@@ -117,6 +119,7 @@ loss:
   - {type: dice_ce, weight: 1.0}
   - {type: pixel_kl, weight: 1.0, temperature: 1.0}
   - {type: attention_similarity, weight: 1.0, taps: [bottleneck, dec.last]}
+allow_weak_teachers: ${MEDKD_DEMO_ALLOW_WEAK_TEACHERS:-false}
 YAML
     "$MEDKD" distill --config "$out/kd_$run.yaml" --out "$out/student_kd_$run" --fold 0 --cache "$out/unet_small/preprocessed"
     evaluate_run "$out/student_kd_$run"

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "medkd/core/error.h"
-#include "medkd/data/resampling.h"
 #include "medkd/distill/kd_ops.h"
 
 namespace medkd::distill {
@@ -28,18 +27,6 @@ torch::Tensor max_pool_to_nodes(const torch::Tensor& x, double pool_scale) {
         1, static_cast<int64_t>(std::floor(static_cast<double>(x.size(axis)) * pool_scale))));
   if (x.dim() == 4) return std::get<0>(torch::adaptive_max_pool2d(x, grid));  // [N, C, *grid]
   return std::get<0>(torch::adaptive_max_pool3d(x, grid));
-}
-
-// Class indices [N, 1, *S_l] -> [N, 1, *size] by nearest-exact index selection.
-torch::Tensor resize_label(const torch::Tensor& label, at::IntArrayRef size) {
-  torch::Tensor out = label;
-  for (size_t axis = 0; axis < size.size(); ++axis) {
-    const int64_t dim = 2 + static_cast<int64_t>(axis);
-    if (out.size(dim) == size[axis]) continue;
-    out = out.index_select(
-        dim, data::nearest_source_indices(out.size(dim), size[axis]).to(out.device()));
-  }
-  return out;
 }
 
 struct Prototypes {
@@ -119,16 +106,17 @@ torch::Tensor region_affinity(const torch::Tensor& student, const torch::Tensor&
 
 namespace {
 
+struct PairwiseAffinitySettings : TermSettings {
+  TapPairs pairs;
+  double pool_scale = 0.5;
+};
+
 // Structured KD's pair-wise affinity on listed taps; affinity matrices compare across widths.
 class PairwiseAffinityTermImpl : public PairwiseTermImpl {
  public:
-  PairwiseAffinityTermImpl(const TermContext& context, const TermOptions& o)
-      : PairwiseTermImpl("pairwise_affinity", context, o.tap_pairs({"bottleneck"}),
-                         Adapters::kNone),
-        pool_scale_(o.number("pool_scale", 0.5)) {
-    MEDKD_CHECK(pool_scale_ > 0 && pool_scale_ <= 1,
-                "pairwise_affinity: pool_scale must be in (0, 1], got ", pool_scale_);
-  }
+  PairwiseAffinityTermImpl(const TermContext& context, const PairwiseAffinitySettings& settings)
+      : PairwiseTermImpl("pairwise_affinity", context, settings.pairs, Adapters::kNone),
+        pool_scale_(settings.pool_scale) {}
 
  protected:
   torch::Tensor compare_pair(const torch::Tensor& s, const torch::Tensor& t,
@@ -143,9 +131,10 @@ class PairwiseAffinityTermImpl : public PairwiseTermImpl {
 // EMKD's region affinity: class prototypes from the batch's labels.
 class RegionAffinityTermImpl : public PairwiseTermImpl {
  public:
-  RegionAffinityTermImpl(const TermContext& context, const TermOptions& o)
-      : PairwiseTermImpl("region_affinity", context, o.tap_pairs({"dec.last"}), Adapters::kNone),
+  RegionAffinityTermImpl(const TermContext& context, const TapPairSettings& settings)
+      : PairwiseTermImpl("region_affinity", context, settings.pairs, Adapters::kNone),
         num_classes_(context.student->num_classes()) {}
+  bool needs_labels() const override { return true; }
 
  protected:
   torch::Tensor compare_pair(const torch::Tensor& s, const torch::Tensor& t,
@@ -160,32 +149,33 @@ class RegionAffinityTermImpl : public PairwiseTermImpl {
 }  // namespace
 
 TermEntry pairwise_affinity_term_entry() {
-  return {"pairwise_affinity",
-          "squared difference of node-to-node cosine similarities after max pooling (structured "
-          "KD, Liu et al. 2019)",
-          {{"taps", "[bottleneck]", "tap pairs"},
-           {"student_taps", "-", "instead of taps: the student's side of each pair"},
-           {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
-           {"pool_scale", "0.5", "node grid = tap size × pool_scale (max pooling)"}},
-          1.0,
-          [](const YAML::Node& options, const TermContext& context) -> KdTerm {
-            return std::make_shared<PairwiseAffinityTermImpl>(
-                context, TermOptions("pairwise_affinity", options));
-          }};
+  return make_term_entry<PairwiseAffinitySettings, PairwiseAffinityTermImpl>(
+      "pairwise_affinity",
+      "squared difference of node-to-node cosine similarities after max pooling (structured KD, "
+      "Liu et al. 2019)",
+      with_tap_pair_options(
+          "[bottleneck]", "tap pairs",
+          {{"pool_scale", "0.5", "node grid = tap size × pool_scale (max pooling)"}}),
+      1.0, [](const TermOptions& o) {
+        PairwiseAffinitySettings s;
+        s.pairs = o.tap_pairs({"bottleneck"});
+        s.pool_scale = o.number("pool_scale", 0.5);
+        MEDKD_CHECK(s.pool_scale > 0 && s.pool_scale <= 1,
+                    "pairwise_affinity: pool_scale must be in (0, 1], got ", s.pool_scale);
+        return s;
+      });
 }
 
 TermEntry region_affinity_term_entry() {
-  return {"region_affinity",
-          "squared difference of cosine similarities between class prototypes (EMKD, Qin et al. "
-          "2021)",
-          {{"taps", "[dec.last]", "tap pairs"},
-           {"student_taps", "-", "instead of taps: the student's side of each pair"},
-           {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"}},
-          1.0,
-          [](const YAML::Node& options, const TermContext& context) -> KdTerm {
-            return std::make_shared<RegionAffinityTermImpl>(
-                context, TermOptions("region_affinity", options));
-          }};
+  return make_term_entry<TapPairSettings, RegionAffinityTermImpl>(
+      "region_affinity",
+      "squared difference of cosine similarities between class prototypes (EMKD, Qin et al. 2021)",
+      tap_pair_options("[dec.last]", "tap pairs (EMKD: its low and high encoder features)"), 1.0,
+      [](const TermOptions& o) {
+        TapPairSettings s;
+        s.pairs = o.tap_pairs({"dec.last"});
+        return s;
+      });
 }
 
 }  // namespace medkd::distill

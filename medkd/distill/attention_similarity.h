@@ -24,14 +24,23 @@ namespace medkd::distill {
 //                  never need to match.
 enum class ChannelMatch { kInterpolate, kAttentionMap };
 
+// How each sample's map is scaled before the difference.
+//   kL1: unit L1 mass over all its elements, the paper's Eq. 1. With L elements every value is
+//        ~1/L and the distance ~1/√L: at a 16³ × 32 tap it stays near 0.009 all run, so at weight
+//        1 it barely moves the student.
+//   kL2: unit L2 norm, as attention transfer normalises its maps: the distance lies in [0, 2]
+//        whatever the map size.
+enum class SimilarityNorm { kL1, kL2 };
+
 // "interpolate" -> kInterpolate, "attention_map" -> kAttentionMap; anything else is a
 // medkd::Error listing the valid names.
 ChannelMatch parse_channel_match(const std::string& name);
 
 // One tap pair of Teach-Former's attention similarity:
 //   s' = match_channels(s); s' = resize(s' → spatial size of t) if the sizes differ;
-//   attention_similarity = mean_n ‖ s'_n / ‖s'_n‖₁ − t_n / ‖t_n‖₁ ‖₂,
-// norms over all elements of sample n (channels and space), the L1 norms clamped below at 1e-12
+//   attention_similarity = mean_n ‖ s'_n / ‖s'_n‖ − t_n / ‖t_n‖ ‖₂,
+// ‖·‖ the L1 norm (kL1, the paper) or the L2 norm (kL2) over all elements of sample n (channels
+// and space), clamped below at 1e-12
 // so an all-zero map does not divide by zero. Channels are matched before the spatial resize. The
 // caller sums the coarse (bottleneck) and fine (dec.last) pairs.
 //
@@ -39,7 +48,8 @@ ChannelMatch parse_channel_match(const std::string& name);
 // Returns a scalar. Throws medkd::Error naming both shapes when the batch size or the number of
 // spatial axes differ.
 torch::Tensor attention_similarity(const torch::Tensor& student, const torch::Tensor& teacher,
-                                   ChannelMatch mode = ChannelMatch::kInterpolate);
+                                   ChannelMatch mode = ChannelMatch::kInterpolate,
+                                   SimilarityNorm norm = SimilarityNorm::kL1);
 
 // The `attention_similarity` distillation term (term_registry.h).
 TermEntry attention_similarity_term_entry();

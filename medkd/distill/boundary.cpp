@@ -110,26 +110,28 @@ torch::Tensor boundary_kd(const torch::Tensor& s_logits, const torch::Tensor& t_
 
 namespace {
 
+struct BoundaryKdSettings : TermSettings {
+  TapPairs pairs;
+  double band_mm = 2.0, edge_weight = 2.0, body_weight = 1.0, temperature = 1.0;
+};
+
 // Boundary-aware KD on the logits: voxels within band_mm of a label boundary weighted apart
 // from the rest. With multi_teacher: confidence each region's voxels are also weighted per
 // teacher, keeping the region's voxel count as the normaliser.
 class BoundaryKdTermImpl : public PairwiseTermImpl {
  public:
-  BoundaryKdTermImpl(const TermContext& context, const TermOptions& o)
-      : PairwiseTermImpl("boundary_kd", context, o.tap_pairs({"logits"}), Adapters::kNone),
+  BoundaryKdTermImpl(const TermContext& context, const BoundaryKdSettings& settings)
+      : PairwiseTermImpl("boundary_kd", context, settings.pairs, Adapters::kNone),
         spacing_(context.spacing_mm),
-        band_mm_(o.number("band_mm", 2.0)),
-        edge_weight_(o.number("edge_weight", 2.0)),
-        body_weight_(o.number("body_weight", 1.0)),
-        temperature_(o.number("temperature", 1.0)) {
+        band_mm_(settings.band_mm),
+        edge_weight_(settings.edge_weight),
+        body_weight_(settings.body_weight),
+        temperature_(settings.temperature) {
     require_equal_channels("compares class scores");
-    MEDKD_CHECK(band_mm_ >= 0, "boundary_kd: band_mm must be >= 0, got ", band_mm_);
-    MEDKD_CHECK(edge_weight_ >= 0 && body_weight_ >= 0,
-                "boundary_kd: edge_weight and body_weight must be >= 0");
-    MEDKD_CHECK(temperature_ > 0, "boundary_kd: temperature must be > 0, got ", temperature_);
     if (spacing_.empty()) spacing_.assign(size_t(context.student->spatial_dims()), 1.0);
   }
   bool takes_voxel_weights() const override { return true; }
+  bool needs_labels() const override { return true; }
 
  protected:
   torch::Tensor compare_pair(const torch::Tensor& s, const torch::Tensor& t,
@@ -159,21 +161,27 @@ class BoundaryKdTermImpl : public PairwiseTermImpl {
 }  // namespace
 
 TermEntry boundary_kd_term_entry() {
-  return {"boundary_kd",
-          "pixel_kl weighted apart on voxels near label boundaries and elsewhere (boundary-aware "
-          "KD)",
-          {{"taps", "[logits]", "full-resolution logit taps"},
-           {"student_taps", "-", "instead of taps: the student's side of each pair"},
-           {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
-           {"band_mm", "2.0", "half-width of the boundary band, mm"},
-           {"edge_weight", "2.0", "weight of the band's mean KL"},
-           {"body_weight", "1.0", "weight of the rest's mean KL"},
-           {"temperature", "1.0", "T"}},
-          1.0,
-          [](const YAML::Node& options, const TermContext& context) -> KdTerm {
-            return std::make_shared<BoundaryKdTermImpl>(context,
-                                                        TermOptions("boundary_kd", options));
-          }};
+  return make_term_entry<BoundaryKdSettings, BoundaryKdTermImpl>(
+      "boundary_kd",
+      "pixel_kl weighted apart on voxels near label boundaries and elsewhere (boundary-aware KD)",
+      with_tap_pair_options("[logits]", "full-resolution logit taps",
+                            {{"band_mm", "2.0", "half-width of the boundary band, mm"},
+                             {"edge_weight", "2.0", "weight of the band's mean KL"},
+                             {"body_weight", "1.0", "weight of the rest's mean KL"},
+                             {"temperature", "1.0", "T"}}),
+      1.0, [](const TermOptions& o) {
+        BoundaryKdSettings s;
+        s.pairs = o.tap_pairs({"logits"});
+        s.band_mm = o.number("band_mm", 2.0);
+        s.edge_weight = o.number("edge_weight", 2.0);
+        s.body_weight = o.number("body_weight", 1.0);
+        s.temperature = o.number("temperature", 1.0);
+        MEDKD_CHECK(s.band_mm >= 0, "boundary_kd: band_mm must be >= 0, got ", s.band_mm);
+        MEDKD_CHECK(s.edge_weight >= 0 && s.body_weight >= 0,
+                    "boundary_kd: edge_weight and body_weight must be >= 0");
+        MEDKD_CHECK(s.temperature > 0, "boundary_kd: temperature must be > 0, got ", s.temperature);
+        return s;
+      });
 }
 
 }  // namespace medkd::distill

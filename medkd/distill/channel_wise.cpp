@@ -23,16 +23,18 @@ torch::Tensor channel_wise(const torch::Tensor& student, const torch::Tensor& te
 
 namespace {
 
+struct ChannelWiseSettings : TermSettings {
+  TapPairs pairs;
+  double temperature = 4.0;
+};
+
 // CWD on logits by default; on feature taps of different widths an adapter maps the student's
 // channels onto the teacher's, since CWD compares channel by channel.
 class ChannelWiseTermImpl : public PairwiseTermImpl {
  public:
-  ChannelWiseTermImpl(const TermContext& context, const TermOptions& o)
-      : PairwiseTermImpl("channel_wise", context, o.tap_pairs({"logits"}),
-                         Adapters::kWhereChannelsDiffer),
-        temperature_(o.number("temperature", 4.0)) {
-    MEDKD_CHECK(temperature_ > 0, "channel_wise: temperature must be > 0, got ", temperature_);
-  }
+  ChannelWiseTermImpl(const TermContext& context, const ChannelWiseSettings& settings)
+      : PairwiseTermImpl("channel_wise", context, settings.pairs, Adapters::kWhereChannelsDiffer),
+        temperature_(settings.temperature) {}
 
  protected:
   torch::Tensor compare_pair(const torch::Tensor& s, const torch::Tensor& t,
@@ -47,17 +49,18 @@ class ChannelWiseTermImpl : public PairwiseTermImpl {
 }  // namespace
 
 TermEntry channel_wise_term_entry() {
-  return {"channel_wise",
-          "per channel, KL of the spatial softmax of y_c/T, × T²/(N·C) (CWD, Shu et al. 2021)",
-          {{"taps", "[logits]", "tap pairs"},
-           {"student_taps", "-", "instead of taps: the student's side of each pair"},
-           {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
-           {"temperature", "4.0", "T"}},
-          3.0,
-          [](const YAML::Node& options, const TermContext& context) -> KdTerm {
-            return std::make_shared<ChannelWiseTermImpl>(context,
-                                                         TermOptions("channel_wise", options));
-          }};
+  return make_term_entry<ChannelWiseSettings, ChannelWiseTermImpl>(
+      "channel_wise",
+      "per channel, KL of the spatial softmax of y_c/T, × T²/(N·C) (CWD, Shu et al. 2021)",
+      with_tap_pair_options("[logits]", "tap pairs", {{"temperature", "4.0", "T"}}), 3.0,
+      [](const TermOptions& o) {
+        ChannelWiseSettings s;
+        s.pairs = o.tap_pairs({"logits"});
+        s.temperature = o.number("temperature", 4.0);
+        MEDKD_CHECK(s.temperature > 0, "channel_wise: temperature must be > 0, got ",
+                    s.temperature);
+        return s;
+      });
 }
 
 }  // namespace medkd::distill

@@ -23,8 +23,8 @@ namespace {
 // widths already agree.
 class HintTermImpl : public PairwiseTermImpl {
  public:
-  HintTermImpl(const TermContext& context, const TermOptions& o)
-      : PairwiseTermImpl("hint", context, o.tap_pairs({"bottleneck"}), Adapters::kAlways) {}
+  HintTermImpl(const TermContext& context, const TapPairSettings& settings)
+      : PairwiseTermImpl("hint", context, settings.pairs, Adapters::kAlways) {}
 
  protected:
   torch::Tensor compare_pair(const torch::Tensor& s, const torch::Tensor& t,
@@ -36,16 +36,15 @@ class HintTermImpl : public PairwiseTermImpl {
 }  // namespace
 
 TermEntry hint_term_entry() {
-  return {"hint",
-          "mean squared error between a learned 1×1 projection of the student tap and the "
-          "teacher's (FitNets, Romero et al. 2015)",
-          {{"taps", "[bottleneck]", "tap pairs"},
-           {"student_taps", "-", "instead of taps: the student's side of each pair"},
-           {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"}},
-          1.0,
-          [](const YAML::Node& options, const TermContext& context) -> KdTerm {
-            return std::make_shared<HintTermImpl>(context, TermOptions("hint", options));
-          }};
+  return make_term_entry<TapPairSettings, HintTermImpl>(
+      "hint",
+      "mean squared error between a learned 1×1 projection of the student tap and the teacher's "
+      "(FitNets, Romero et al. 2015)",
+      tap_pair_options("[bottleneck]", "tap pairs"), 1.0, [](const TermOptions& o) {
+        TapPairSettings s;
+        s.pairs = o.tap_pairs({"bottleneck"});
+        return s;
+      });
 }
 
 }  // namespace medkd::distill

@@ -114,28 +114,56 @@ std::vector<std::string> decoder_taps(const models::SegmentationModelImpl& model
   return out;
 }
 
+// The teacher's middle decoder taps for UPD when the config names none. A UNet++ teacher offers
+// its top-row nodes x0_1 … x0_{L-2} (the full-resolution nested nodes before the last), which is
+// what the authors tap (RethinkingKD_ISBI24, networks/NestedUNet.py returns x0_1, x0_2, x0_3 and
+// train_kd.py feeds them to the pixel level); other teachers every decoder stage but the last.
+std::vector<std::string> default_teacher_decoder(const models::SegmentationModelImpl& teacher) {
+  const std::vector<std::string> names = teacher.tap_names();
+  std::vector<std::string> top_row;
+  for (int column = 1;; ++column) {
+    const std::string name = str("x0_", column);
+    if (std::find(names.begin(), names.end(), name) == names.end()) break;
+    top_row.push_back(name);
+  }
+  if (!top_row.empty()) return top_row;
+  std::vector<std::string> decoder = decoder_taps(teacher);
+  if (decoder.size() > 1) decoder.pop_back();
+  return decoder;
+}
+
+struct HlfdSettings : TermSettings {
+  double beta = 0.9, lambda = 0.1, temperature = 4.0;
+  bool fresh_random = false;
+  // The authors' kl_div(view(-1, 2), 'batchmean') divides a sum over voxels and channels by
+  // (N·C·|S|)/2: the per-voxel KL times 2/C. "voxel" keeps the per-voxel mean.
+  bool authors_normalization = true;
+  std::string student_early = "enc.0", teacher_bottleneck = "bottleneck";
+  std::vector<std::string> teacher_middle{"enc.1", "enc.2", "enc.3"};
+  std::vector<std::string> student_intermediate{"enc.1", "enc.2", "enc.3"};
+  std::vector<std::string> teacher_decoder;  // empty: default_teacher_decoder()
+  std::vector<std::string> student_decoder;  // empty: every dec.k of the student
+};
+
 // HLFD: L = λ·(0.5·UPD + 0.5·IPD) + β·(0.5·UFD + 0.5·IFD) (hlfd.h). The projections of the pixel
 // level are learned adapters (one per teacher for UPD, one per student decoder tap for IPD), or,
 // as the authors' code does, fresh untrained 1×1 convs drawn every step.
 class HlfdTermImpl : public KdTermImpl {
  public:
-  HlfdTermImpl(const TermContext& context, const TermOptions& o)
-      : beta_(o.number("beta", 0.9)),
-        lambda_(o.number("lambda", 0.1)),
-        temperature_(o.number("temperature", 4.0)),
+  HlfdTermImpl(const TermContext& context, const HlfdSettings& settings)
+      : beta_(settings.beta),
+        lambda_(settings.lambda),
+        temperature_(settings.temperature),
+        fresh_random_(settings.fresh_random),
+        authors_normalization_(settings.authors_normalization),
         spatial_dims_(context.student->spatial_dims()),
         num_classes_(context.student->num_classes()) {
-    const std::string projection = o.text("projection", "adapter");
-    MEDKD_CHECK(projection == "adapter" || projection == "fresh_random",
-                "hlfd: unknown projection '", projection, "' (valid: adapter, fresh_random)");
-    fresh_random_ = projection == "fresh_random";
-    MEDKD_CHECK(beta_ >= 0 && lambda_ >= 0, "hlfd: beta and lambda must be >= 0");
-    MEDKD_CHECK(temperature_ > 0, "hlfd: temperature must be > 0, got ", temperature_);
-    student_early_ = o.text("student_early", "enc.0");
-    teacher_middle_ = o.names("teacher_middle", {"enc.1", "enc.2", "enc.3"});
-    student_intermediate_ = o.names("student_intermediate", {"enc.1", "enc.2", "enc.3"});
-    teacher_bottleneck_ = o.text("teacher_bottleneck", "bottleneck");
-    student_decoder_ = o.names("student_decoder", decoder_taps(*context.student));
+    student_early_ = settings.student_early;
+    teacher_middle_ = settings.teacher_middle;
+    student_intermediate_ = settings.student_intermediate;
+    teacher_bottleneck_ = settings.teacher_bottleneck;
+    student_decoder_ = settings.student_decoder.empty() ? decoder_taps(*context.student)
+                                                        : settings.student_decoder;
     MEDKD_CHECK(!student_decoder_.empty(), "hlfd: the student ", context.student->name(),
                 " has no decoder taps; set student_decoder");
 
@@ -155,11 +183,9 @@ class HlfdTermImpl : public KdTermImpl {
     for (size_t i = 0; i < context.teachers.size(); ++i) {
       const models::SegmentationModelImpl& teacher = *context.teachers[i];
       const std::string who = i < context.teacher_names.size() ? context.teacher_names[i] : "";
-      std::vector<std::string> decoder = o.names("teacher_decoder", {});
-      if (decoder.empty()) {  // every decoder stage but the last: the teacher's middle decoder
-        decoder = decoder_taps(teacher);
-        if (decoder.size() > 1) decoder.pop_back();
-      }
+      const std::vector<std::string> decoder = settings.teacher_decoder.empty()
+                                                   ? default_teacher_decoder(teacher)
+                                                   : settings.teacher_decoder;
       int64_t unified = 0;
       try {
         for (const auto& tap : teacher_middle_) teacher.resolve_tap(tap);
@@ -216,9 +242,12 @@ class HlfdTermImpl : public KdTermImpl {
     if (fresh_random_) {
       // The authors' code: a new, untrained projection of the teacher side every step.
       nn::Conv random = fresh_projection(unified_channels_[i], student_decoder_channels_, unified);
-      upd = pmd(first, random->forward(unified), temperature_);
+      upd =
+          normalized(pmd(first, random->forward(unified), temperature_), student_decoder_channels_);
     } else {
-      upd = pmd(upd_adapters_[i]->as<nn::ConvImpl>()->forward(first), unified, temperature_);
+      upd = normalized(
+          pmd(upd_adapters_[i]->as<nn::ConvImpl>()->forward(first), unified, temperature_),
+          unified_channels_[i]);
     }
 
     const torch::Tensor& teacher_logits = batch.teacher.at("logits");
@@ -228,7 +257,8 @@ class HlfdTermImpl : public KdTermImpl {
       const torch::Tensor projected =
           fresh_random_ ? fresh_projection(decoder_channels_[j], num_classes_, d)->forward(d)
                         : ipd_adapters_[j]->as<nn::ConvImpl>()->forward(d);
-      const torch::Tensor value = pmd(projected, teacher_logits, temperature_);
+      const torch::Tensor value =
+          normalized(pmd(projected, teacher_logits, temperature_), num_classes_);
       ipd = ipd.defined() ? ipd + value : value;
     }
     const torch::Tensor pixel = 0.5 * upd + 0.5 * ipd;
@@ -236,6 +266,11 @@ class HlfdTermImpl : public KdTermImpl {
   }
 
  private:
+  // A pixel-level KL over `channels` channels, as the authors normalise it (× 2/C) or per voxel.
+  torch::Tensor normalized(const torch::Tensor& kl, int64_t channels) const {
+    return authors_normalization_ ? kl * (2.0 / double(channels)) : kl;
+  }
+
   // An untrained 1×1 conv (PyTorch's initialisation from the run's generator), on `like`'s
   // device, whose weights get no gradient.
   nn::Conv fresh_projection(int64_t in, int64_t out, const torch::Tensor& like) const {
@@ -246,7 +281,7 @@ class HlfdTermImpl : public KdTermImpl {
   }
 
   double beta_, lambda_, temperature_;
-  bool fresh_random_ = false;
+  bool fresh_random_ = false, authors_normalization_ = true;
   int spatial_dims_;
   int64_t num_classes_;
   std::string student_early_, teacher_bottleneck_;
@@ -261,25 +296,44 @@ class HlfdTermImpl : public KdTermImpl {
 }  // namespace
 
 TermEntry hlfd_term_entry() {
-  return {
+  return make_term_entry<HlfdSettings, HlfdTermImpl>(
       "hlfd",
-      "hierarchical layer-selective feedback: λ·(UPD+IPD)/2 + β·(UFD+IFD)/2 (Gorade et al., "
-      "ISBI 2024)",
+      "hierarchical layer-selective feedback: λ·(UPD+IPD)/2 + β·(UFD+IFD)/2 (Gorade et al., ISBI "
+      "2024)",
       {{"beta", "0.9", "weight of the feature level"},
        {"lambda", "0.1", "weight of the pixel level"},
        {"temperature", "4.0", "T of the pixel-level KL"},
        {"projection", "adapter", "adapter (learned 1×1 convs) | fresh_random (the authors' code)"},
+       {"pixel_normalization", "authors",
+        "authors (per-voxel KL × 2/C, as kl_div(view(-1, 2), batchmean)) | voxel (per-voxel mean)"},
        {"student_early", "enc.0", "UFD: the student's early tap"},
        {"teacher_middle", "[enc.1, enc.2, enc.3]", "UFD: the teacher's middle taps"},
        {"student_intermediate", "[enc.1, enc.2, enc.3]",
         "IFD: student taps vs the teacher's bottleneck"},
        {"teacher_bottleneck", "bottleneck", "IFD: the teacher's deepest tap"},
-       {"teacher_decoder", "every dec.k but the last", "UPD: the teacher's middle decoder taps"},
+       {"teacher_decoder", "x0_1… or dec.* (below)",
+        "UPD: the teacher's middle decoder taps (UNet++: its top-row nodes x0_1…x0_{L-2}; "
+        "others: every dec.k but the last)"},
        {"student_decoder", "every dec.k", "UPD (first) and IPD: the student's decoder taps"}},
-      1.0,
-      [](const YAML::Node& options, const TermContext& context) -> KdTerm {
-        return std::make_shared<HlfdTermImpl>(context, TermOptions("hlfd", options));
-      }};
+      1.0, [](const TermOptions& o) {
+        HlfdSettings s;
+        s.beta = o.number("beta", 0.9);
+        s.lambda = o.number("lambda", 0.1);
+        s.temperature = o.number("temperature", 4.0);
+        MEDKD_CHECK(s.beta >= 0 && s.lambda >= 0, "hlfd: beta and lambda must be >= 0");
+        MEDKD_CHECK(s.temperature > 0, "hlfd: temperature must be > 0, got ", s.temperature);
+        s.fresh_random =
+            o.choice("projection", "adapter", {"adapter", "fresh_random"}) == "fresh_random";
+        s.authors_normalization =
+            o.choice("pixel_normalization", "authors", {"authors", "voxel"}) == "authors";
+        s.student_early = o.text("student_early", s.student_early);
+        s.teacher_middle = o.names("teacher_middle", s.teacher_middle);
+        s.student_intermediate = o.names("student_intermediate", s.student_intermediate);
+        s.teacher_bottleneck = o.text("teacher_bottleneck", s.teacher_bottleneck);
+        s.teacher_decoder = o.names("teacher_decoder", {});
+        s.student_decoder = o.names("student_decoder", {});
+        return s;
+      });
 }
 
 }  // namespace medkd::distill

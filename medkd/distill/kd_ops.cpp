@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "medkd/core/error.h"
+#include "medkd/data/resampling.h"
 #include "medkd/nn/resample.h"
 
 namespace medkd::distill {
@@ -65,6 +66,17 @@ torch::Tensor interpolate_channels(const torch::Tensor& x, int64_t channels) {
                                   .mode(torch::kLinear)
                                   .align_corners(false));  // [N·prod(S), 1, channels]
   return resized.reshape(out_sizes).movedim(-1, 1);        // [N, channels, *S]
+}
+
+torch::Tensor resize_label(const torch::Tensor& label, at::IntArrayRef size) {
+  torch::Tensor out = label;
+  for (size_t axis = 0; axis < size.size(); ++axis) {
+    const int64_t dim = 2 + static_cast<int64_t>(axis);
+    if (out.size(dim) == size[axis]) continue;
+    out = out.index_select(
+        dim, data::nearest_source_indices(out.size(dim), size[axis]).to(out.device()));
+  }
+  return out;
 }
 
 }  // namespace medkd::distill

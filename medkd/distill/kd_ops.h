@@ -33,6 +33,10 @@ torch::Tensor to_loss_precision(const torch::Tensor& x);
 // already matches, so equal sizes never pay for (or blur through) an interpolation.
 torch::Tensor resize_to(const torch::Tensor& x, at::IntArrayRef spatial);
 
+// Class indices [N, 1, *S_l] -> [N, 1, *size] by nearest-exact index selection (no blending of
+// class indices); returned as is when the size already matches.
+torch::Tensor resize_label(const torch::Tensor& label, at::IntArrayRef size);
+
 // Attention map of Zagoruyko & Komodakis (ICLR 2017, "Paying more attention to attention"),
 // DESIGN's at(F):
 //   at(F) = normalize_L2_over_space( mean_c |F_c|^p ),

@@ -54,7 +54,7 @@ struct KdBatch {
   const models::Taps& student;
   const models::Taps& teacher;
   int64_t teacher_index = 0;    // which teacher, for per-teacher adapters (0 for the ensemble)
-  const torch::Tensor& target;  // [N, 1, *S] int64 labels of the batch
+  const torch::Tensor& target;  // [N, 1, *S] int64 labels; undefined on unlabelled patches
   // [N, 1, *S] weights of this teacher per voxel (multi_teacher: confidence), else undefined.
   // A term scales each voxel's contribution by them and keeps its normalisation.
   torch::Tensor voxel_weights = {};
@@ -69,6 +69,9 @@ class KdTermImpl : public torch::nn::Module {
   // True for terms that are sums over voxels of the logits, which multi_teacher: confidence can
   // weight per voxel.
   virtual bool takes_voxel_weights() const { return false; }
+  // True for terms that read the batch's labels (KdBatch::target); they are left out on patches
+  // of unlabelled images, where the target is undefined.
+  virtual bool needs_labels() const { return false; }
   // The term's value (a scalar with the student's graph).
   virtual torch::Tensor compute(const KdBatch& batch) = 0;
 };

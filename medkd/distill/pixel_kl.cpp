@@ -36,16 +36,80 @@ torch::Tensor pixel_kl(const torch::Tensor& student_logits, const torch::Tensor&
   return t_squared * (weights * kl).sum() / denominator;
 }
 
+torch::Tensor kl_foreground_mask(KlForeground source, const torch::Tensor& target,
+                                 const torch::Tensor& teacher_logits) {
+  MEDKD_CHECK(source != KlForeground::kNone, "pixel_kl: no foreground source given");
+  const auto spatial = teacher_logits.sizes().slice(2);
+  // Unlabelled patches have no label: their foreground is the teacher's.
+  if (!target.defined()) source = KlForeground::kTeacher;
+  torch::Tensor from_label, from_teacher;
+  if (source != KlForeground::kTeacher) {
+    MEDKD_CHECK(target.defined() && target.dim() == teacher_logits.dim() && target.size(1) == 1 &&
+                    target.size(0) == teacher_logits.size(0),
+                "pixel_kl: foreground from the label needs labels [N, 1, *S] for logits ",
+                teacher_logits.sizes(), ", got ",
+                target.defined() ? target.sizes() : c10::IntArrayRef{});
+    from_label = resize_label(target, spatial) != 0;
+  }
+  if (source != KlForeground::kLabel)
+    from_teacher = (teacher_logits.argmax(1, /*keepdim=*/true) != 0);
+  if (source == KlForeground::kLabel) return from_label;
+  if (source == KlForeground::kTeacher) return from_teacher;
+  return from_label | from_teacher;
+}
+
+torch::Tensor balanced_pixel_kl(const torch::Tensor& student_logits,
+                                const torch::Tensor& teacher_logits, double temperature,
+                                const torch::Tensor& foreground, double foreground_weight,
+                                const torch::Tensor& voxel_weights) {
+  MEDKD_CHECK(foreground_weight >= 0 && foreground_weight <= 1,
+              "pixel_kl: foreground_weight must be in [0, 1], got ", foreground_weight);
+  auto expected = student_logits.sizes().vec();
+  expected[1] = 1;
+  MEDKD_CHECK(foreground.defined() && foreground.sizes() == c10::IntArrayRef(expected),
+              "pixel_kl: foreground mask ",
+              foreground.defined() ? foreground.sizes() : c10::IntArrayRef{},
+              " must be [N, 1, *S] for logits ", student_logits.sizes());
+  const torch::Tensor fg = foreground.to(torch::kFloat32), bg = 1 - fg;
+  // The mean over one set; with voxel weights, Σ w·kl / |set|, the plain mean's normaliser, as
+  // weighted_pixel_kl keeps it, so the teachers' confidence weights still add up per voxel.
+  const auto set_mean = [&](const torch::Tensor& set) {
+    if (!voxel_weights.defined()) return pixel_kl(student_logits, teacher_logits, temperature, set);
+    const torch::Tensor w = voxel_weights.to(torch::kFloat32) * set;
+    return pixel_kl(student_logits, teacher_logits, temperature, w) * (w.sum() / set.sum());
+  };
+  const bool has_fg = fg.sum().item<double>() > 0, has_bg = bg.sum().item<double>() > 0;
+  // A batch without foreground (or without background) is the other set's mean alone, so the
+  // term keeps its scale instead of shrinking by the missing set's share.
+  if (!has_fg) return set_mean(bg);
+  if (!has_bg) return set_mean(fg);
+  return foreground_weight * set_mean(fg) + (1 - foreground_weight) * set_mean(bg);
+}
+
 namespace {
+
+struct PixelKlSettings : TermSettings {
+  TapPairs pairs;
+  double temperature = 1.0;
+  KlForeground foreground = KlForeground::kNone;
+  double foreground_weight = 0.5;
+};
+
+KlForeground parse_foreground(const TermOptions& o) {
+  const std::string name = o.choice("foreground", "none", {"none", "label", "teacher", "union"});
+  if (name == "label") return KlForeground::kLabel;
+  if (name == "teacher") return KlForeground::kTeacher;
+  if (name == "union") return KlForeground::kUnion;
+  return KlForeground::kNone;
+}
 
 // `pixel_kl` on logit taps (logits by default; ds.* heads can be added). Teacher logits at
 // another resolution are resized to the student's.
 class PixelKlTermImpl : public PairwiseTermImpl {
  public:
-  PixelKlTermImpl(const TermContext& context, const TermOptions& o)
-      : PairwiseTermImpl("pixel_kl", context, o.tap_pairs({"logits"}), Adapters::kNone),
-        temperature_(o.number("temperature", 1.0)) {
-    MEDKD_CHECK(temperature_ > 0, "pixel_kl: temperature must be > 0, got ", temperature_);
+  PixelKlTermImpl(const TermContext& context, const PixelKlSettings& settings)
+      : PairwiseTermImpl("pixel_kl", context, settings.pairs, Adapters::kNone),
+        settings_(settings) {
     require_equal_channels("compares class scores");
   }
   bool takes_voxel_weights() const override { return true; }
@@ -54,12 +118,20 @@ class PixelKlTermImpl : public PairwiseTermImpl {
   torch::Tensor compare_pair(const torch::Tensor& s, const torch::Tensor& t,
                              const KdBatch& batch) override {
     const torch::Tensor teacher = resize_to(t, s.sizes().slice(2));
-    if (!batch.voxel_weights.defined()) return pixel_kl(s, teacher, temperature_);
-    return weighted_pixel_kl(s, teacher, temperature_, batch.voxel_weights);
+    const double temperature = settings_.temperature;
+    if (settings_.foreground != KlForeground::kNone) {
+      const torch::Tensor mask = kl_foreground_mask(settings_.foreground, batch.target, teacher);
+      torch::Tensor weights;
+      if (batch.voxel_weights.defined())
+        weights = resize_to(batch.voxel_weights.to(torch::kFloat32), s.sizes().slice(2));
+      return balanced_pixel_kl(s, teacher, temperature, mask, settings_.foreground_weight, weights);
+    }
+    if (!batch.voxel_weights.defined()) return pixel_kl(s, teacher, temperature);
+    return weighted_pixel_kl(s, teacher, temperature, batch.voxel_weights);
   }
 
  private:
-  double temperature_;
+  PixelKlSettings settings_;
 };
 
 }  // namespace
@@ -74,17 +146,31 @@ torch::Tensor weighted_pixel_kl(const torch::Tensor& student_logits,
 }
 
 TermEntry pixel_kl_term_entry() {
-  return {"pixel_kl",
-          "KL(teacher ‖ student) of softened class probabilities per voxel, × T² (Hinton 2015; "
-          "Teach-Former pixel-wise distillation)",
-          {{"temperature", "1.0", "T; 4 in the HLFD and EMKD recipes"},
-           {"taps", "[logits]", "logit taps compared pair by pair (logits, ds.*)"},
-           {"student_taps", "-", "instead of taps: the student's side of each pair"},
-           {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"}},
-          1.0,
-          [](const YAML::Node& options, const TermContext& context) -> KdTerm {
-            return std::make_shared<PixelKlTermImpl>(context, TermOptions("pixel_kl", options));
-          }};
+  return make_term_entry<PixelKlSettings, PixelKlTermImpl>(
+      "pixel_kl",
+      "KL(teacher ‖ student) of softened class probabilities per voxel, × T² (Hinton 2015; "
+      "Teach-Former pixel-wise distillation)",
+      {{"temperature", "1.0", "T; 4 in the HLFD and EMKD recipes"},
+       {"taps", "[logits]", "logit taps compared pair by pair (logits, ds.*)"},
+       {"student_taps", "-", "instead of taps: the student's side of each pair"},
+       {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
+       {"foreground", "none",
+        "none (mean over all voxels) | label | teacher | union: average foreground and "
+        "background voxels separately"},
+       {"foreground_weight", "0.5", "with foreground: the foreground mean's share, in [0, 1]"}},
+      1.0, [](const TermOptions& o) {
+        PixelKlSettings s;
+        s.pairs = o.tap_pairs({"logits"});
+        s.temperature = o.number("temperature", 1.0);
+        MEDKD_CHECK(s.temperature > 0, "pixel_kl: temperature must be > 0, got ", s.temperature);
+        s.foreground = parse_foreground(o);
+        s.foreground_weight = o.number("foreground_weight", 0.5);
+        MEDKD_CHECK(s.foreground_weight >= 0 && s.foreground_weight <= 1,
+                    "pixel_kl: foreground_weight must be in [0, 1], got ", s.foreground_weight);
+        MEDKD_CHECK(s.foreground != KlForeground::kNone || !o.has("foreground_weight"),
+                    "pixel_kl: foreground_weight needs foreground: label, teacher or union");
+        return s;
+      });
 }
 
 }  // namespace medkd::distill

@@ -35,6 +35,27 @@ torch::Tensor weighted_pixel_kl(const torch::Tensor& student_logits,
                                 const torch::Tensor& teacher_logits, double temperature,
                                 const torch::Tensor& voxel_weights);
 
+// Where a foreground-aware pixel_kl finds the foreground: nowhere (the plain mean), the label
+// (class > 0), the teacher's prediction (argmax > 0), or either.
+enum class KlForeground { kNone, kLabel, kTeacher, kUnion };
+
+// [N, 1, *S] bool: the foreground voxels at the logits' size. `target` [N, 1, *S'] int labels
+// (resized nearest to S when S' differs), teacher_logits [N, K, *S]. An undefined target (a patch
+// of an unlabelled image) takes the teacher's prediction whatever `source` says.
+torch::Tensor kl_foreground_mask(KlForeground source, const torch::Tensor& target,
+                                 const torch::Tensor& teacher_logits);
+
+// Foreground-aware pixel KL: with tumours at 0.06% of the voxels a plain mean is almost all about
+// background, so foreground and background voxels are averaged separately and mixed:
+//   w_f · T²·mean_{fg} kl + (1 − w_f) · T²·mean_{bg} kl,
+// each mean weighted by `voxel_weights` when given ([N, 1, *S], multi_teacher: confidence).
+// When the batch has no foreground (or no background) voxel, the other set's mean alone.
+// foreground: [N, 1, *S] bool or 0/1; foreground_weight w_f in [0, 1].
+torch::Tensor balanced_pixel_kl(const torch::Tensor& student_logits,
+                                const torch::Tensor& teacher_logits, double temperature,
+                                const torch::Tensor& foreground, double foreground_weight,
+                                const torch::Tensor& voxel_weights = {});
+
 // The `pixel_kl` distillation term (term_registry.h).
 TermEntry pixel_kl_term_entry();
 

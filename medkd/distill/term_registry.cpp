@@ -12,6 +12,7 @@
 #include "medkd/distill/channel_wise.h"
 #include "medkd/distill/hint.h"
 #include "medkd/distill/hlfd.h"
+#include "medkd/distill/kd_schedule.h"
 #include "medkd/distill/pixel_kl.h"
 
 namespace medkd::distill {
@@ -36,8 +37,8 @@ std::vector<std::string> TermRegistry::types() const {
   return out;
 }
 
-KdTerm TermRegistry::create(const std::string& type, const YAML::Node& options,
-                            const TermContext& context) const {
+TermSettingsPtr TermRegistry::parse(const std::string& type, const YAML::Node& options,
+                                    const std::vector<std::string>& entry_keys) const {
   const TermEntry& term = entry(type);
   std::vector<std::string> keys;
   for (const auto& option : term.options) keys.push_back(option.key);
@@ -47,10 +48,21 @@ KdTerm TermRegistry::create(const std::string& type, const YAML::Node& options,
       const auto key = item.first.as<std::string>();
       MEDKD_CHECK(std::find(keys.begin(), keys.end(), key) != keys.end(), "unknown option '", key,
                   "' for term '", type, "' (valid: ", keys.empty() ? "none" : join_names(keys),
-                  ")");
+                  entry_keys.empty() ? "" : "; and on every entry: " + join_names(entry_keys), ")");
     }
   }
-  return term.create(options ? options : YAML::Node(YAML::NodeType::Map), context);
+  return term.parse(TermOptions(type, options ? options : YAML::Node(YAML::NodeType::Map)));
+}
+
+KdTerm TermRegistry::create(const std::string& type, const TermSettings& settings,
+                            const TermContext& context) const {
+  return entry(type).create(settings, context);
+}
+
+KdTerm TermRegistry::create(const std::string& type, const YAML::Node& options,
+                            const TermContext& context) const {
+  const TermSettingsPtr settings = parse(type, options);
+  return create(type, *settings, context);
 }
 
 void register_builtin_terms(TermRegistry& registry) {
@@ -83,7 +95,34 @@ std::string describe_terms(const TermRegistry& registry) {
       out << "    " << std::left << std::setw(22) << o.key << std::setw(28) << o.default_value
           << o.meaning << '\n';
   }
+  out << "every term also takes\n";
+  const std::vector<TermOption> common{
+      {"weight", "the term's (above)", "its share of the loss (× the schedule's factor)"},
+      {"name", "the type", "its column in training_log.csv"},
+      {"teachers", "every teacher", "the teachers it reads"},
+      {"schedule", "the run's kd_schedule", "when the term counts: the keys below"}};
+  for (const auto& o : common)
+    out << "    " << std::left << std::setw(22) << o.key << std::setw(28) << o.default_value
+        << o.meaning << '\n';
+  for (const auto& k : kd_schedule_keys())
+    out << "    " << std::left << std::setw(22) << ("schedule." + k.key) << std::setw(28)
+        << k.default_value << k.meaning << '\n';
   return out.str();
+}
+
+std::vector<TermOption> tap_pair_options(const std::string& default_taps,
+                                         const std::string& meaning) {
+  return {{"taps", default_taps, meaning},
+          {"student_taps", "-", "instead of taps: the student's side of each pair"},
+          {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"}};
+}
+
+std::vector<TermOption> with_tap_pair_options(const std::string& default_taps,
+                                              const std::string& meaning,
+                                              std::vector<TermOption> options) {
+  std::vector<TermOption> all = tap_pair_options(default_taps, meaning);
+  all.insert(all.end(), options.begin(), options.end());
+  return all;
 }
 
 TermOptions::TermOptions(std::string term, const YAML::Node& options)
@@ -110,6 +149,14 @@ std::string TermOptions::text(const std::string& key, const std::string& fallbac
   return options_[key].as<std::string>();
 }
 
+std::string TermOptions::choice(const std::string& key, const std::string& fallback,
+                                const std::vector<std::string>& valid) const {
+  const std::string value = text(key, fallback);
+  MEDKD_CHECK(std::find(valid.begin(), valid.end(), value) != valid.end(), term_, ": unknown ", key,
+              " '", value, "' (valid: ", join_names(valid), ")");
+  return value;
+}
+
 std::vector<std::string> TermOptions::names(const std::string& key,
                                             const std::vector<std::string>& fallback) const {
   if (!has(key)) return fallback;
@@ -126,8 +173,7 @@ std::vector<std::string> TermOptions::names(const std::string& key,
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> TermOptions::tap_pairs(
-    const std::vector<std::string>& fallback) const {
+TapPairs TermOptions::tap_pairs(const std::vector<std::string>& fallback) const {
   const bool separate = has("student_taps") || has("teacher_taps");
   MEDKD_CHECK(!(separate && has("taps")), term_,
               ": give either taps or student_taps and teacher_taps, not both");

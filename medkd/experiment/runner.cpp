@@ -51,15 +51,17 @@ data::synth::SynthOptions synth_options(const YAML::Node& node, const fs::path& 
   for (const auto& entry : node) {
     const auto key = entry.first.as<std::string>();
     MEDKD_CHECK(key == "kind" || key == "preset" || key == "cases" || key == "test_cases" ||
-                    key == "size" || key == "spacing" || key == "seed",
+                    key == "unlabelled_cases" || key == "size" || key == "spacing" || key == "seed",
                 "dataset.synth: unknown key \"", key,
-                "\" (valid: cases, kind, preset, seed, size, spacing, test_cases)");
+                "\" (valid: cases, kind, preset, seed, size, spacing, test_cases, "
+                "unlabelled_cases)");
   }
   MEDKD_CHECK(node["kind"], "dataset.synth needs a kind (petct or mri)");
   o.kind = node["kind"].as<std::string>();
   if (node["preset"]) o.preset = node["preset"].as<std::string>();
   if (node["cases"]) o.cases = node["cases"].as<int64_t>();
   if (node["test_cases"]) o.test_cases = node["test_cases"].as<int64_t>();
+  if (node["unlabelled_cases"]) o.unlabelled_cases = node["unlabelled_cases"].as<int64_t>();
   if (node["size"]) {
     const auto v = node["size"].as<std::vector<int64_t>>();
     MEDKD_CHECK(v.size() == 3, "dataset.synth.size must be [x, y, z]");

@@ -96,8 +96,8 @@ RunSpec parse_run(const YAML::Node& node, const std::string& file) {
     run.model = YAML::Clone(node["model"]);
   } else if (run.role == "distilled") {
     check_keys(node,
-               {"name", "role", "student", "teachers", "multi_teacher", "loss", "ablation",
-                "baseline", "training"},
+               {"name", "role", "student", "teachers", "multi_teacher", "loss", "distillation",
+                "ablation", "baseline", "training"},
                file, where);
     run.student = required_text(node, "student", file, where);
     run.baseline = run.student;
@@ -108,6 +108,11 @@ RunSpec parse_run(const YAML::Node& node, const std::string& file) {
     MEDKD_CHECK(node["loss"] && node["loss"].IsSequence(), file, ": ", where,
                 " needs a loss list (a segmentation loss and distillation terms)");
     run.loss = YAML::Clone(node["loss"]);
+    if (node["distillation"]) {
+      MEDKD_CHECK(node["distillation"].IsMap(), file, ": ", where,
+                  ": distillation must be a mapping of distillation-config keys");
+      run.distillation = YAML::Clone(node["distillation"]);
+    }
   } else {
     throw Error(
         str(file, ": ", where, " has role '", run.role, "' (valid: distilled, student, teacher)"));
@@ -356,6 +361,13 @@ std::string run_recipe(const StudyConfig& study, const RunSpec& run, const fs::p
       entry["teachers"] = names;
     }
   recipe["loss"] = loss;
+  if (run.distillation && run.distillation.IsMap())
+    for (const auto& item : run.distillation) {
+      const std::string key = item.first.as<std::string>();
+      MEDKD_CHECK(!recipe[key], "run '", run.name, "': distillation key '", key,
+                  "' is set by the study itself; give it elsewhere");
+      recipe[key] = YAML::Clone(item.second);
+    }
   return emit(recipe);
 }
 

@@ -29,6 +29,7 @@
 //       teachers: [UNETR, ...]              # teacher runs of the same study
 //       multi_teacher: sum
 //       loss: [{type: dice_focal}, {type: pixel_kl, weight: 1}]
+//       distillation: {kd_schedule: {warmup: 0.2}}   # further distillation-config keys
 //       ablation: teacher subset            # groups runs into an ablation table
 //       baseline: student                   # paired tests against it (default: its student)
 //   overlays: {runs: [UNETR, student, KD from all], cases: 2, channel: 0}
@@ -71,6 +72,9 @@ struct RunSpec {
   std::vector<std::string> teachers;  // distilled
   std::string multi_teacher = "sum";  // distilled
   YAML::Node loss;                    // distilled: the loss list
+  // distilled: further keys of the distillation config (kd_schedule, unlabelled, …), checked
+  // when the recipe is read; relative unlabelled folders are the dataset's (imagesUl).
+  YAML::Node distillation;
   std::string ablation;
   std::string baseline;
   YAML::Node training;  // per-run overrides of the study's training keys
@@ -95,7 +99,7 @@ struct StudyConfig {
   // The budget's `student_training`: training keys for students and distilled students, applied
   // over the runs' own `training:` (empty map: none).
   YAML::Node student_training{YAML::NodeType::Map};
-  std::string budget;   // the budget applied ("" = the recipe's own values)
+  std::string budget;  // the budget applied ("" = the recipe's own values)
   std::vector<RunSpec> runs;
   OverlaySpec overlays;
   std::string source;  // the YAML text

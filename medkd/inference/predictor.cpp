@@ -63,7 +63,7 @@ LoadedModel load_trained_model(const fs::path& run, torch::Device device) {
   loaded.plan = data::plan_from_json(metadata["plan"], checkpoint.string());
   loaded.model =
       models::default_model_registry().create(models::model_config_from_json(metadata["model"]));
-  io::load_checkpoint(checkpoint, *loaded.model, nullptr);
+  loaded.state = io::load_checkpoint(checkpoint, *loaded.model, nullptr);
   loaded.model->to(device);
   loaded.model->eval();
   loaded.checkpoint = checkpoint;

@@ -11,6 +11,7 @@
 
 #include "medkd/data/plans.h"
 #include "medkd/data/preprocessed_case.h"
+#include "medkd/io/checkpoint.h"
 #include "medkd/models/segmentation_model.h"
 
 namespace medkd::inference {
@@ -33,6 +34,7 @@ struct LoadedModel {
   models::SegmentationModel model{nullptr};
   data::Plan plan;
   std::filesystem::path checkpoint;
+  io::TrainingState state;  // as the checkpoint stored it (best_metric: its validation Dice)
 };
 
 // Loads RUN/checkpoint_best.pt (else checkpoint_last.pt), or a checkpoint file given directly.

@@ -62,7 +62,17 @@ DistillConfig DistillConfig::from_yaml_text(const std::string& text, const std::
   } catch (const YAML::Exception& e) {
     throw Error(str(file, ": not valid YAML (line ", e.mark.line + 1, ": ", e.msg, ")"));
   }
-  std::set<std::string> valid{"dataset", "teachers", "student", "multi_teacher", "loss"};
+  std::set<std::string> valid{"dataset",
+                              "teachers",
+                              "student",
+                              "multi_teacher",
+                              "loss",
+                              "kd_schedule",
+                              "diagnostics_every",
+                              "min_teacher_dice",
+                              "allow_weak_teachers",
+                              "unlabelled",
+                              "unlabelled_share"};
   valid.insert(training_keys().begin(), training_keys().end());
   check_keys(root, valid, "the distillation config", file);
 
@@ -94,6 +104,46 @@ DistillConfig DistillConfig::from_yaml_text(const std::string& text, const std::
   if (root["multi_teacher"])
     c.multi_teacher =
         distill::parse_multi_teacher(scalar(root["multi_teacher"], "multi_teacher", file));
+
+  if (root["diagnostics_every"]) {
+    int64_t every = -1;
+    MEDKD_CHECK(YAML::convert<int64_t>::decode(root["diagnostics_every"], every) && every >= 0,
+                file, ": diagnostics_every must be a whole number of steps >= 0 (0: never), got '",
+                YAML::Dump(root["diagnostics_every"]), "'");
+    c.diagnostics_every = every;
+  }
+  if (root["min_teacher_dice"]) {
+    double d = -1;
+    MEDKD_CHECK(YAML::convert<double>::decode(root["min_teacher_dice"], d) && d >= 0 && d <= 1,
+                file, ": min_teacher_dice must be a Dice in [0, 1], got '",
+                YAML::Dump(root["min_teacher_dice"]), "'");
+    c.min_teacher_dice = d;
+  }
+  if (root["allow_weak_teachers"]) {
+    bool allow = false;
+    MEDKD_CHECK(YAML::convert<bool>::decode(root["allow_weak_teachers"], allow), file,
+                ": allow_weak_teachers must be true or false, got '",
+                YAML::Dump(root["allow_weak_teachers"]), "'");
+    c.allow_weak_teachers = allow;
+  }
+  if (root["unlabelled"]) {
+    const YAML::Node list = root["unlabelled"];
+    MEDKD_CHECK(list.IsSequence() && list.size() > 0, file,
+                ": unlabelled must be a non-empty list of image folders");
+    for (const auto& folder : list)
+      c.unlabelled.emplace_back(scalar(folder, "an unlabelled folder", file));
+  }
+  if (root["unlabelled_share"]) {
+    double share = -1;
+    MEDKD_CHECK(
+        YAML::convert<double>::decode(root["unlabelled_share"], share) && share > 0 && share < 1,
+        file, ": unlabelled_share must be a number in (0, 1), got '",
+        YAML::Dump(root["unlabelled_share"]), "'");
+    MEDKD_CHECK(root["unlabelled"], file, ": unlabelled_share needs unlabelled folders");
+    c.unlabelled_share = share;
+  }
+  const distill::KdSchedule run_schedule =
+      distill::parse_kd_schedule(root["kd_schedule"], {}, str(file, ": kd_schedule"));
 
   const YAML::Node loss = root["loss"];
   MEDKD_CHECK(loss && loss.IsSequence() && loss.size() > 0, file,
@@ -132,6 +182,8 @@ DistillConfig DistillConfig::from_yaml_text(const std::string& text, const std::
     spec.type = type;
     spec.name = name;
     spec.weight = weight_of(entry, kd.entry(type).default_weight, str("loss '", type, "'"), file);
+    spec.schedule = distill::parse_kd_schedule(entry["schedule"], run_schedule,
+                                               str(file, ": loss '", name, "' schedule"));
     if (entry["teachers"]) {
       const YAML::Node list = entry["teachers"];
       MEDKD_CHECK(list.IsSequence() && list.size() > 0, file, ": loss '", type,
@@ -144,10 +196,17 @@ DistillConfig DistillConfig::from_yaml_text(const std::string& text, const std::
         spec.teachers.push_back(who);
       }
     }
+    YAML::Node options(YAML::NodeType::Map);
     for (const auto& item : entry) {
       const std::string key = item.first.as<std::string>();
-      if (key != "type" && key != "weight" && key != "name" && key != "teachers")
-        spec.options[key] = YAML::Clone(item.second);
+      if (key != "type" && key != "weight" && key != "name" && key != "teachers" &&
+          key != "schedule")
+        options[key] = YAML::Clone(item.second);
+    }
+    try {
+      spec.settings = kd.parse(type, options, {"weight", "name", "teachers", "schedule"});
+    } catch (const Error& e) {
+      throw Error(str(file, ": loss '", name, "': ", e.what()));
     }
     c.terms.push_back(spec);
   }

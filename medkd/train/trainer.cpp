@@ -77,7 +77,7 @@ TrainResult train(const TrainOptions& options) {
   loop.model = model;
   loop.trained = model.ptr();
   loop.state_file = last;
-  loop.step = [&](const data::Batch& batch) {
+  loop.step = [&](const data::Batch& batch, const StepContext&) {
     std::vector<torch::Tensor> outputs =
         model->forward_with_deep_supervision(batch.image.to(options.device));
     for (auto& o : outputs) o = o.to(torch::kFloat32);

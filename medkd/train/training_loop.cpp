@@ -29,15 +29,25 @@ void set_lr(torch::optim::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
+struct Validation {
+  double dice = NAN;
+  // The share of validation voxels predicted as foreground: 0 while the model still predicts
+  // background everywhere, the first thing to look at when a distilled student scores 0.
+  double foreground_fraction = NAN;
+};
+
 // Mean foreground Dice of the model on preprocessed validation cases (argmax at the plan's
 // spacing; classes absent from both prediction and label are left out, as in evaluation).
-double validation_dice(models::SegmentationModelImpl& model, const CaseList& cases,
-                       const data::Plan& plan, const inference::PredictionSettings& settings) {
+Validation validate(models::SegmentationModelImpl& model, const CaseList& cases,
+                    const data::Plan& plan, const inference::PredictionSettings& settings) {
   double sum = 0;
   int64_t count = 0;
+  double foreground = 0, voxels = 0;
   for (const auto& c : cases) {
     const torch::Tensor predicted =
         inference::predict_probabilities(model, c->image, plan, settings).argmax(0);
+    foreground += (predicted != 0).sum().item<double>();
+    voxels += double(predicted.numel());
     const torch::Tensor truth = c->label[0].to(torch::kInt64);
     for (int64_t k = 1; k < plan.num_classes(); ++k) {
       const torch::Tensor p = predicted == k, g = truth == k;
@@ -47,7 +57,18 @@ double validation_dice(models::SegmentationModelImpl& model, const CaseList& cas
       ++count;
     }
   }
-  return count == 0 ? NAN : sum / double(count);
+  Validation v;
+  v.dice = count == 0 ? NAN : sum / double(count);
+  v.foreground_fraction = voxels > 0 ? foreground / voxels : NAN;
+  return v;
+}
+
+// A number for a CSV cell; empty for NaN.
+std::string cell(double value) {
+  if (std::isnan(value)) return "";
+  std::ostringstream out;
+  out << std::setprecision(6) << value;
+  return out.str();
 }
 
 // Keeps the log's rows for epochs up to `epochs` (a resumed run rewrites the rest).
@@ -64,10 +85,12 @@ void truncate_log(const fs::path& log, int64_t epochs) {
 }
 
 void append_log(const fs::path& log, const std::vector<std::string>& term_names,
-                const std::string& row) {
+                const std::vector<std::string>& diagnostic_names, const std::string& row) {
   std::string header = "epoch,lr,train_loss";
   for (const auto& name : term_names) header += "," + name;
-  header += ",val_dice,seconds,data_wait_fraction\n";
+  header += ",val_dice,seconds,data_wait_fraction,val_foreground_fraction";
+  for (const auto& name : diagnostic_names) header += "," + name;
+  header += "\n";
   const std::string text = fs::exists(log) ? core::read_text_file(log) : header;
   core::write_text_file(log, text + row + "\n");
 }
@@ -183,6 +206,10 @@ TrainResult run_training_loop(TrainingLoop& loop) {
   int64_t epochs_this_call = 0;
   const core::Rng epoch_seeds(config.seed);
   const size_t terms = loop.term_names.size();
+  const size_t diagnostics = loop.diagnostic_names.size();
+  const int64_t total_steps = config.epochs * config.iterations_per_epoch;
+  // The first validation that saw a foreground voxel, for the one-line notice below.
+  bool predicted_foreground = false;
   while (state.epoch < config.epochs && !stopping.should_stop()) {
     const auto epoch_start = Clock::now();
     // Each epoch has its own loader stream, so a resumed run draws exactly the batches an
@@ -197,23 +224,38 @@ TrainResult run_training_loop(TrainingLoop& loop) {
     loader_options.sampler.foreground_fraction = config.foreground_fraction;
     loader_options.augment = config.augmentation;
     data::DataLoader loader(loop.train_cases, loader_options);
+    // The unlabelled patches come from a stream of their own, so that the labelled batches are
+    // the ones a run without unlabelled images draws.
+    std::unique_ptr<data::DataLoader> unlabelled_loader;
+    if (!loop.unlabelled_cases.empty() && loop.unlabelled_batch_size > 0) {
+      data::LoaderOptions u = loader_options;
+      u.batch_size = loop.unlabelled_batch_size;
+      u.sampler.foreground_fraction = 0;
+      u.seed = epoch_seeds.child(uint64_t(state.epoch)).child(1).engine()();
+      unlabelled_loader = std::make_unique<data::DataLoader>(loop.unlabelled_cases, u);
+    }
 
     trained.train();
     double loss_sum = 0;
     std::vector<double> term_sums(terms, 0.0);
+    std::vector<double> diagnostic_sums(diagnostics, 0.0);
+    std::vector<int64_t> diagnostic_counts(diagnostics, 0);
     core::ProgressBar progress(str("epoch ", state.epoch + 1, "/", config.epochs),
                                config.iterations_per_epoch, core::ProgressOptions{options.quiet});
     double lr = 0;
     for (int64_t it = 0; it < config.iterations_per_epoch; ++it) {
       data::Batch batch = loader.next();
       if (it == 0) loader.reset_statistics();  // the first wait includes worker start-up
+      data::Batch unlabelled;
+      if (unlabelled_loader) unlabelled = unlabelled_loader->next();
+      const StepContext context{state.step, total_steps, unlabelled_loader ? &unlabelled : nullptr};
       lr = lr_for(state.step, state.epoch);
       set_lr(*optimizer, lr);
       optimizer->zero_grad();
       StepLoss loss;
       {
         AutocastScope autocast(options.amp && options.device.is_cuda());
-        loss = loop.step(batch);
+        loss = loop.step(batch, context);
       }
       MEDKD_CHECK(loss.terms.size() == terms, "a training step returned ", loss.terms.size(),
                   " loss terms for ", terms, " log columns");
@@ -225,6 +267,12 @@ TrainResult run_training_loop(TrainingLoop& loop) {
       ++state.step;
       loss_sum += value;
       for (size_t k = 0; k < terms; ++k) term_sums[k] += loss.terms[k];
+      MEDKD_CHECK(loss.diagnostics.empty() || loss.diagnostics.size() == diagnostics,
+                  "a training step returned ", loss.diagnostics.size(), " diagnostics for ",
+                  diagnostics, " log columns");
+      for (size_t k = 0; k < loss.diagnostics.size(); ++k)
+        if (!std::isnan(loss.diagnostics[k]))
+          diagnostic_sums[k] += loss.diagnostics[k], ++diagnostic_counts[k];
       std::ostringstream status;
       status << "loss " << std::setprecision(4) << loss_sum / double(it + 1);
       progress.advance(1, status.str());
@@ -233,10 +281,12 @@ TrainResult run_training_loop(TrainingLoop& loop) {
     const double wait_fraction = loader.wait_fraction();
     ++state.epoch;
 
-    double val_dice = NAN;
+    double val_dice = NAN, val_foreground = NAN;
     if (!loop.val_cases.empty() &&
         (state.epoch % config.validation_every == 0 || state.epoch == config.epochs)) {
-      val_dice = validation_dice(model, loop.val_cases, loop.plan, validation_settings);
+      const Validation v = validate(model, loop.val_cases, loop.plan, validation_settings);
+      val_dice = v.dice;
+      val_foreground = v.foreground_fraction;
       if (stopping.update(val_dice)) {
         state.best_metric = stopping.best();
         state.checks_since_best = 0;
@@ -254,8 +304,12 @@ TrainResult run_training_loop(TrainingLoop& loop) {
     row << state.epoch << ',' << lr << ',' << loss_sum / iterations;
     for (double sum : term_sums) row << ',' << sum / iterations;
     row << ',' << (std::isnan(val_dice) ? std::string("") : std::to_string(val_dice)) << ','
-        << seconds << ',' << wait_fraction;
-    append_log(out / "training_log.csv", loop.term_names, row.str());
+        << seconds << ',' << wait_fraction << ',' << cell(val_foreground);
+    for (size_t k = 0; k < diagnostics; ++k)
+      row << ','
+          << cell(diagnostic_counts[k] > 0 ? diagnostic_sums[k] / double(diagnostic_counts[k])
+                                           : NAN);
+    append_log(out / "training_log.csv", loop.term_names, loop.diagnostic_names, row.str());
     if (!options.quiet) {
       std::cerr << "epoch " << state.epoch << ": loss " << std::setprecision(4)
                 << loss_sum / iterations;
@@ -264,7 +318,12 @@ TrainResult run_training_loop(TrainingLoop& loop) {
       if (!std::isnan(val_dice)) std::cerr << ", validation Dice " << val_dice;
       std::cerr << ", data wait " << std::setprecision(2) << 100 * wait_fraction << "%, "
                 << std::setprecision(3) << seconds << " s\n";
+      if (!predicted_foreground && val_foreground > 0)
+        std::cerr << "epoch " << state.epoch
+                  << ": the model predicts foreground on validation cases (" << std::setprecision(3)
+                  << 100 * val_foreground << "% of voxels)\n";
     }
+    if (val_foreground > 0) predicted_foreground = true;
     if (options.max_epochs_this_call > 0 && ++epochs_this_call >= options.max_epochs_this_call)
       break;
   }

@@ -35,6 +35,17 @@ using CaseList = std::vector<std::shared_ptr<const data::PreprocessedCase>>;
 struct StepLoss {
   torch::Tensor total;
   std::vector<double> terms;
+  // One value per entry of TrainingLoop::diagnostic_names, NaN where this step measured none;
+  // the log holds each one's mean over the steps of the epoch that measured it.
+  std::vector<double> diagnostics;
+};
+
+// Where a step stands in the run, and what else it draws.
+struct StepContext {
+  int64_t step = 0;         // optimiser steps completed before this one
+  int64_t total_steps = 1;  // epochs × iterations_per_epoch
+  // Patches of the unlabelled cases, drawn alongside the batch (undefined image without them).
+  const data::Batch* unlabelled = nullptr;
 };
 
 struct TrainingLoop {
@@ -52,9 +63,15 @@ struct TrainingLoop {
   std::filesystem::path state_file;
   // Extra columns of training_log.csv (after train_loss), one per StepLoss::terms entry.
   std::vector<std::string> term_names;
+  // Further columns after the validation ones, one per StepLoss::diagnostics entry.
+  std::vector<std::string> diagnostic_names;
+  // Cases without labels (a placeholder all-background label each) and how many of their
+  // patches each step draws; foreground sampling does not apply to them.
+  CaseList unlabelled_cases;
+  int64_t unlabelled_batch_size = 0;
   // The loss of one batch, computed on `options.device` (batch tensors are still on the CPU).
   // Called with `trained` in training mode and autocast set up when options.amp applies.
-  std::function<StepLoss(const data::Batch&)> step;
+  std::function<StepLoss(const data::Batch&, const StepContext&)> step;
   std::filesystem::path out;
   nlohmann::json metadata;  // stored with every checkpoint (model config, plan, fold, …)
   TrainOptions options;     // resume, device, amp, quiet, max_epochs_this_call

@@ -95,3 +95,29 @@ TEST(AttentionSimilarity, ADifferentBatchIsAnErrorNamingBothShapes) {
   EXPECT_NE(message.find("student [2, 4, 3, 3] and teacher [3, 4, 3, 3]"), std::string::npos)
       << message;
 }
+
+TEST(AttentionSimilarity, TheL2NormalisationIsScaleFreeUnlikeThePapersL1) {
+  using medkd::distill::SimilarityNorm;
+  // Attention maps (2, 4) and (3, 3) as in the example above. L2: (2, 4)/√20 = (0.447214,
+  // 0.894427) and (1, 1)/√2 = (0.707107, 0.707107); difference (−0.259893, 0.187320), L2
+  // norm 0.320364.
+  const auto s = values({-1, 0, 1, 2}, {1, 2, 1, 2});
+  const auto t = torch::ones({1, 3, 1, 2}, torch::kDouble);
+  const double expected = std::hypot(2 / std::sqrt(20.0) - 1 / std::sqrt(2.0),
+                                     4 / std::sqrt(20.0) - 1 / std::sqrt(2.0));
+  EXPECT_NEAR(
+      attention_similarity(s, t, ChannelMatch::kAttentionMap, SimilarityNorm::kL2).item<double>(),
+      expected, 1e-12);
+  EXPECT_NEAR(expected, 0.320364, 1e-6);
+  // On a 16³ map the paper's L1 form shrinks by ~1/√4096 while L2 keeps its size.
+  const auto big_s = torch::rand({1, 2, 16, 16, 16}, torch::kDouble);
+  const auto big_t = torch::rand({1, 2, 16, 16, 16}, torch::kDouble).pow(3);
+  const double l1 =
+      attention_similarity(big_s, big_t, ChannelMatch::kAttentionMap, SimilarityNorm::kL1)
+          .item<double>();
+  const double l2 =
+      attention_similarity(big_s, big_t, ChannelMatch::kAttentionMap, SimilarityNorm::kL2)
+          .item<double>();
+  EXPECT_LT(l1, 0.05);
+  EXPECT_GT(l2, 10 * l1);
+}

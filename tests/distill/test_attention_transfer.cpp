@@ -78,3 +78,23 @@ TEST(AttentionTransfer, ADifferentBatchOrRankIsAnErrorNamingBothShapes) {
   EXPECT_NE(message.find("student [1, 1, 2, 2] and teacher [1, 1, 2, 2, 2]"), std::string::npos)
       << message;
 }
+
+TEST(AttentionTransfer, TheSumReductionIsEmkdsAndScalesWithTheMapSize) {
+  // The hand-computed 2×2 maps above: squared differences sum to 2 − √2 over the 4 voxels,
+  // which EMKD's importance-map loss takes as it is (utils/loss_functions.py, imd).
+  using medkd::distill::AtReduction;
+  const auto s = values({1, 0, 1, 0}, {1, 1, 2, 2});
+  const auto t = torch::ones({1, 3, 2, 2}, torch::kDouble);
+  EXPECT_NEAR(attention_transfer(s, t, 2, AtReduction::kSum).item<double>(), 2 - std::sqrt(2.0),
+              1e-12);
+  EXPECT_NEAR(attention_transfer(s, t, 2, AtReduction::kSum).item<double>(),
+              4 * attention_transfer(s, t, 2, AtReduction::kMean).item<double>(), 1e-12);
+  // p = 4: squares of squares (1, 0, 1, 0) -> the same unit map; the teacher's stays uniform.
+  EXPECT_NEAR(attention_transfer(s, t, 4, AtReduction::kSum).item<double>(), 2 - std::sqrt(2.0),
+              1e-12);
+  // Two unit vectors differ by at most 2 in L2: the sum stays in [0, 4] on any map size.
+  const auto big_s = torch::rand({2, 4, 16, 16, 16}), big_t = torch::rand({2, 8, 16, 16, 16});
+  const double big = attention_transfer(big_s, big_t, 4, AtReduction::kSum).item<double>();
+  EXPECT_GT(big, 0);
+  EXPECT_LE(big, 4);
+}

@@ -200,4 +200,74 @@ TEST(MultiTeacher, UnknownModesTermsAndOptionsAreErrorsListingTheValidOnes) {
   EXPECT_NE(tap.find("bottleneck"), std::string::npos) << tap;  // the model's taps are listed
 }
 
+TEST(TermOptions, AreReadAndCheckedWithoutAnyNetwork) {
+  const auto& registry = medkd::distill::default_term_registry();
+  EXPECT_NO_THROW(registry.parse("attention_transfer", YAML::Load("{p: 4, reduction: sum}")));
+  std::string m =
+      error_of([&] { registry.parse("attention_transfer", YAML::Load("{reduction: max}")); });
+  EXPECT_NE(m.find("mean, sum"), std::string::npos) << m;
+  m = error_of([&] { registry.parse("pixel_kl", YAML::Load("{temperature: hot}")); });
+  EXPECT_NE(m.find("temperature"), std::string::npos) << m;
+  m = error_of([&] { registry.parse("pixel_kl", YAML::Load("{foreground: lesion}")); });
+  EXPECT_NE(m.find("none, label, teacher, union"), std::string::npos) << m;
+  m = error_of([&] { registry.parse("pixel_kl", YAML::Load("{foreground_weight: 0.9}")); });
+  EXPECT_NE(m.find("needs foreground"), std::string::npos) << m;
+  m = error_of([&] { registry.parse("hlfd", YAML::Load("{pixel_normalization: batch}")); });
+  EXPECT_NE(m.find("authors, voxel"), std::string::npos) << m;
+  m = error_of([&] {
+    registry.parse("attention_similarity", YAML::Load("{channel_match: nearest}"), {"schedule"});
+  });
+  EXPECT_NE(m.find("attention_map, adapter, interpolate"), std::string::npos) << m;
+  m = error_of([&] { registry.parse("hint", YAML::Load("{shedule: {}}"), {"schedule"}); });
+  EXPECT_NE(m.find("and on every entry: schedule"), std::string::npos) << m;
+}
+
+TEST(Hlfd, TheAuthorsPixelLevelDividesEachKlByHalfItsChannelCount) {
+  // With the teacher's logits as its only decoder tap, UPD and IPD both compare K = 3 channels:
+  // the authors' kl_div(view(-1, 2), 'batchmean') is then 2/3 of the per-voxel mean.
+  SegmentationModel student = tiny_unet("[4, 8, 16, 32]", 1);
+  SegmentationModel teacher = tiny_unet("[4, 8, 16, 32]", 2);
+  const auto& registry = medkd::distill::default_term_registry();
+  const auto value = [&](const std::string& normalization) {
+    torch::manual_seed(5);  // the same adapters for both
+    const KdTerm term = registry.create(
+        "hlfd",
+        YAML::Load("{beta: 0, lambda: 1, teacher_decoder: [logits], pixel_normalization: " +
+                   normalization + "}"),
+        context_for(student, {&teacher}));
+    Taps s;
+    student->forward_with_taps(batch_image(), s, with_logits(term->student_taps()));
+    const Taps t = teacher_taps(teacher, term);
+    return medkd::distill::combine_teachers(*term, s, {&t}, batch_target(), MultiTeacher::kSum)
+        .item<double>();
+  };
+  const double authors = value("authors"), voxel = value("voxel");
+  EXPECT_GT(voxel, 0);
+  EXPECT_NEAR(authors, voxel * 2.0 / 3.0, 1e-6 * voxel);
+}
+
+TEST(Hlfd, ReadsTheTopRowNodesOfAUNetPlusPlusTeacher) {
+  // RethinkingKD_ISBI24 feeds UNet++'s x0_1, x0_2, x0_3 to the pixel level; a 4-level UNet++
+  // has x0_1 and x0_2 before its last node.
+  SegmentationModel student = tiny_unet("[4, 8, 16, 32]", 1);
+  medkd::models::ModelConfig config;
+  config.name = "unet_plus_plus";
+  config.spatial_dims = 2;
+  config.in_channels = 2;
+  config.num_classes = kClasses;
+  config.options = YAML::Load("{filters: [4, 8, 16, 32]}");
+  SegmentationModel teacher = medkd::models::default_model_registry().create(config);
+  const KdTerm term = medkd::distill::default_term_registry().create(
+      "hlfd", YAML::Node(), context_for(student, {&teacher}));
+  const TapSet taps = term->teacher_taps();
+  EXPECT_TRUE(taps.count("x0_1") && taps.count("x0_2"))
+      << medkd::join_names({taps.begin(), taps.end()});
+  EXPECT_FALSE(taps.count("dec.0"));
+  // Other teachers keep every decoder stage but the last.
+  SegmentationModel unet = tiny_unet("[4, 8, 16, 32]", 2);
+  const KdTerm plain = medkd::distill::default_term_registry().create(
+      "hlfd", YAML::Node(), context_for(student, {&unet}));
+  EXPECT_TRUE(plain->teacher_taps().count("dec.0"));
+}
+
 }  // namespace

@@ -135,3 +135,47 @@ TEST(PixelKl, BadShapesAreErrorsNamingBothShapes) {
             std::string::npos)
       << message;
 }
+
+TEST(PixelKl, TheForegroundAwareFormAveragesEachSetApartAndMixesThem) {
+  using medkd::distill::balanced_pixel_kl;
+  // Voxel 1 is foreground: w_f · T²·KL1 + (1 − w_f) · T²·KL0.
+  const auto mask = torch::tensor({false, true}).view({1, 1, 1, 2});
+  EXPECT_NEAR(balanced_pixel_kl(student_logits(), teacher_logits(), 2, mask, 0.5).item<double>(),
+              0.5 * 4 * kVoxel1Kl + 0.5 * 4 * kVoxel0Kl, 1e-12);
+  EXPECT_NEAR(balanced_pixel_kl(student_logits(), teacher_logits(), 2, mask, 0.8).item<double>(),
+              0.8 * 4 * kVoxel1Kl + 0.2 * 4 * kVoxel0Kl, 1e-12);
+  // Without foreground in the batch the background mean alone, at its own scale.
+  EXPECT_NEAR(balanced_pixel_kl(student_logits(), teacher_logits(), 2,
+                                torch::zeros({1, 1, 1, 2}, torch::kBool), 0.8)
+                  .item<double>(),
+              pixel_kl(student_logits(), teacher_logits(), 2).item<double>(), 1e-12);
+  // With confidence weights (3, 1) each set keeps its voxel count as the normaliser.
+  EXPECT_NEAR(balanced_pixel_kl(student_logits(), teacher_logits(), 2, mask, 0.5,
+                                values({3, 1}, {1, 1, 1, 2}))
+                  .item<double>(),
+              0.5 * 4 * kVoxel1Kl + 0.5 * 3 * 4 * kVoxel0Kl, 1e-12);
+}
+
+TEST(PixelKl, TheForegroundComesFromTheLabelTheTeacherOrBoth) {
+  using medkd::distill::kl_foreground_mask;
+  using medkd::distill::KlForeground;
+  // Teacher argmax: voxel 0 class 1, voxel 1 class 0. Label: voxel 1 is class 1.
+  const auto label = torch::tensor({0, 1}, torch::kLong).view({1, 1, 1, 2});
+  const auto t = teacher_logits();
+  const auto as_vector = [](const torch::Tensor& m) {
+    return std::vector<bool>{m.flatten()[0].item<bool>(), m.flatten()[1].item<bool>()};
+  };
+  EXPECT_EQ(as_vector(kl_foreground_mask(KlForeground::kLabel, label, t)),
+            (std::vector<bool>{false, true}));
+  EXPECT_EQ(as_vector(kl_foreground_mask(KlForeground::kTeacher, label, t)),
+            (std::vector<bool>{true, false}));
+  EXPECT_EQ(as_vector(kl_foreground_mask(KlForeground::kUnion, label, t)),
+            (std::vector<bool>{true, true}));
+  // An unlabelled patch (no target) takes the teacher's foreground.
+  EXPECT_EQ(as_vector(kl_foreground_mask(KlForeground::kLabel, torch::Tensor(), t)),
+            (std::vector<bool>{true, false}));
+  // A label at twice the logits' size is resized (nearest) to it.
+  const auto fine = torch::tensor({0, 0, 1, 1}, torch::kLong).view({1, 1, 1, 4});
+  EXPECT_EQ(as_vector(kl_foreground_mask(KlForeground::kLabel, fine, t)),
+            (std::vector<bool>{false, true}));
+}

@@ -174,6 +174,26 @@ TEST(StudyConfig, ADistilledRecipeNamesTeachersByFolderAndKeepsItsOwnLoss) {
   EXPECT_EQ(recipe.training.folds, 3);
 }
 
+TEST(StudyConfig, ADistilledRunPassesItsDistillationKeysToItsRecipe) {
+  std::string text = kStudy;
+  text.replace(text.find("    ablation: teachers"), 0,
+               "    distillation: {kd_schedule: {warmup: 0.2}, unlabelled: [imagesUl], "
+               "allow_weak_teachers: true}\n");
+  const auto study = StudyConfig::from_yaml_text(text, "study.yaml", "");
+  const auto recipe = train::DistillConfig::from_yaml_text(
+      run_recipe(study, study.run("KD"), "data/set", {"runs/a/fold-0", "runs/b/fold-0"}), "recipe");
+  EXPECT_TRUE(recipe.allow_weak_teachers);
+  ASSERT_EQ(recipe.unlabelled.size(), 1u);
+  EXPECT_EQ(recipe.unlabelled[0], "imagesUl");
+  ASSERT_EQ(recipe.terms.size(), 1u);
+  EXPECT_EQ(recipe.terms[0].schedule.warmup, 0.2);
+  // A misspelt key is caught when the study is read, naming the run.
+  text.replace(text.find("allow_weak_teachers"), 19, "allow_weak_teacher");
+  const std::string m = error_of(text);
+  EXPECT_NE(m.find("allow_weak_teacher"), std::string::npos) << m;
+  EXPECT_NE(m.find("run 'KD'"), std::string::npos) << m;
+}
+
 TEST(StudyConfig, MistakesAreReportedWithTheFileAndTheRun) {
   EXPECT_NE(
       error_of(kStudy, "large")

@@ -2,7 +2,7 @@
 # it, interrupted and resumed, used by predict and evaluate like any model; and bad input.
 source "$(dirname "$0")/lib.sh"
 D="$SCRATCH/data"
-"$MEDKD" --quiet synth --kind petct --preset tiny --cases 4 --test-cases 2 --seed 4 --out "$D" >/dev/null
+"$MEDKD" --quiet synth --kind petct --preset tiny --cases 4 --test-cases 2 --unlabelled-cases 2 --seed 4 --out "$D" >/dev/null
 cat > "$SCRATCH/teacher.yaml" <<'YAML'
 model: {name: unet, options: {channels: [4, 8, 16], blocks_per_stage: 1}}
 plan: {patch_size: [16, 16, 8], batch_size: 2}
@@ -21,6 +21,7 @@ loss:
   - {type: dice_ce}
   - {type: pixel_kl, temperature: 2.0}
   - {type: hint, taps: [bottleneck], weight: 0.5}
+allow_weak_teachers: true   # a one-epoch teacher
 epochs: 2
 iterations_per_epoch: 2
 validation: {max_cases: 1}
@@ -36,6 +37,32 @@ expect_exit 0 "distilled 2 epoch" -- "$MEDKD" --quiet distill --out "$SCRATCH/st
 expect_file_contains "$SCRATCH/student/training_log.csv" "^epoch,lr,train_loss,dice_ce,pixel_kl,hint,val_dice"
 expect_file_contains "$SCRATCH/student/training_log.csv" "^2,"
 expect_file_contains "$SCRATCH/student/teachers.json" '"name": "unet"'
+expect_file_contains "$SCRATCH/student/training_log.csv" "data_wait_fraction,val_foreground_fraction,pixel_kl_weight,pixel_kl_grad_ratio,hint_weight,hint_grad_ratio$"
+
+# Every new option is listed with its default; a misspelt schedule key fails before any teacher is
+# read (the config names a teacher that does not exist).
+expect_exit 0 "foreground_weight +0.5" -- "$MEDKD" distill --list-terms
+expect_exit 0 "schedule.warmup +0 " -- "$MEDKD" distill --list-terms
+expect_exit 0 "reduction +mean" -- "$MEDKD" distill --list-terms
+sed -e "s|checkpoint: $SCRATCH/teacher|checkpoint: $SCRATCH/missing_teacher|" \
+    -e 's|{type: pixel_kl, temperature: 2.0}|{type: pixel_kl, temperature: 2.0, schedule: {warmpu: 5}}|' \
+    "$SCRATCH/distill.yaml" > "$SCRATCH/early.yaml"
+expect_exit 2 "warmpu.*valid: start, warmup, decay, final" -- "$MEDKD" --quiet distill --config "$SCRATCH/early.yaml" --out "$SCRATCH/early"
+[ ! -e "$SCRATCH/early" ] || fail "a bad schedule left $SCRATCH/early"
+
+# A weak teacher is refused unless allowed; its validation Dice is printed.
+sed -e 's|allow_weak_teachers: true.*|min_teacher_dice: 1.0|' "$SCRATCH/distill.yaml" > "$SCRATCH/weak.yaml"
+expect_exit 2 "teacher unet has validation Dice.*allow_weak_teachers: true" -- "$MEDKD" --quiet distill --config "$SCRATCH/weak.yaml" --out "$SCRATCH/weak"
+
+# KD on unlabelled images (synth --unlabelled-cases): runs end to end, with a warm-up.
+"$MEDKD" --quiet dataset check "$D" > "$SCRATCH/check.txt" || fail "dataset check failed on imagesUl"
+expect_file_contains "$SCRATCH/check.txt" "2 unlabelled case"
+{ cat "$SCRATCH/distill.yaml"; echo "unlabelled: [imagesUl]"; echo "unlabelled_share: 0.5"; echo "kd_schedule: {warmup: 0.5}"; } > "$SCRATCH/unlabelled.yaml"
+expect_exit 0 "validation Dice" -- "$MEDKD" distill --config "$SCRATCH/unlabelled.yaml" --out "$SCRATCH/student_ul"
+expect_file_contains "$SCRATCH/stderr" "teacher unet: validation Dice"
+[ -d "$SCRATCH/student_ul/preprocessed_unlabelled" ] || fail "no preprocessed unlabelled cases"
+expect_exit 0 "wrote 2 segmentation" -- "$MEDKD" --quiet predict --model "$SCRATCH/student_ul" --input "$D/imagesTs" --output "$SCRATCH/pred_ul"
+expect_exit 0 "foreground mean" -- "$MEDKD" --quiet evaluate --pred "$SCRATCH/pred_ul" --ref "$D/labelsTs" --dataset-json "$D/dataset.json" --out "$SCRATCH/summary_ul.json"
 
 # The student is an ordinary model: predict, evaluate and models read it as they read a trained one.
 expect_exit 0 "wrote 2 segmentation" -- "$MEDKD" --quiet predict --model "$SCRATCH/student" --input "$D/imagesTs" --output "$SCRATCH/pred"

@@ -26,6 +26,7 @@ runs:
     student: student
     teachers: [teacher]
     loss: [{type: dice_ce}, {type: pixel_kl, temperature: 2.0}]
+    distillation: {allow_weak_teachers: true}   # a teacher of two steps
     ablation: terms
 YAML
 

@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "medkd/core/atomic_file.h"
 #include "medkd/core/error.h"
@@ -57,6 +59,9 @@ folds: 2
 seed: 2
 )";
 
+// The suite's teachers train for one step: their validation Dice is near 0.
+const char* kWeakTeachers = "allow_weak_teachers: true\n";
+
 class Distiller : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -65,6 +70,7 @@ class Distiller : public ::testing::Test {
     synth.kind = "petct";
     synth.preset = "tiny";
     synth.cases = 4;
+    synth.unlabelled_cases = 2;  // imagesUl/, for distillation on unlabelled images
     synth.seed = 1;
     synth.quiet = true;
     synth.out = *dir_ / "data";
@@ -116,13 +122,23 @@ class Distiller : public ::testing::Test {
 };
 TempDir* Distiller::dir_ = nullptr;
 
+// The two runs' last students have equal weights, bit for bit.
+void expect_same_student(const fs::path& a_run, const fs::path& b_run) {
+  const auto a = medkd::inference::load_trained_model(a_run / "checkpoint_last.pt", torch::kCPU);
+  const auto b = medkd::inference::load_trained_model(b_run / "checkpoint_last.pt", torch::kCPU);
+  const auto pa = a.model->parameters(), pb = b.model->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << b_run.string() << " parameter " << i;
+}
+
 // A two-teacher pixel_kl + attention_similarity config with the tiny U-Net student.
 std::string simple_config(const fs::path& t1, const fs::path& t2, const std::string& extra = "") {
   return "teachers:\n  - {name: t1, checkpoint: " + t1.string() +
          "}\n  - {name: t2, checkpoint: " + t2.string() +
          "}\nstudent: {model: unet, options: {channels: [2, 4, 8, 16]}}\n" +
          "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, temperature: 2.0}\n" +
-         "  - {type: attention_similarity, teachers: [t2]}\n" + kTraining + extra;
+         "  - {type: attention_similarity, teachers: [t2]}\n" + kTraining + kWeakTeachers + extra;
 }
 
 TEST_F(Distiller, EveryShippedRecipeRunsWithTinyTeachersOfItsArchitectures) {
@@ -145,6 +161,7 @@ TEST_F(Distiller, EveryShippedRecipeRunsWithTinyTeachersOfItsArchitectures) {
       recipe["student"]["options"][item.first.as<std::string>()] = item.second;
     for (const auto& item : YAML::Load(kTraining))
       recipe[item.first.as<std::string>()] = item.second;
+    recipe["allow_weak_teachers"] = true;
     const fs::path config = write(name + "_tiny.yaml", YAML::Dump(recipe));
 
     const auto result = medkd::train::distill(options_for(config, "recipe_" + name));
@@ -177,13 +194,7 @@ TEST_F(Distiller, AResumedRunEndsBitForBitWhereAStraightRunEnds) {
   split.config.clear();
   medkd::train::distill(split);
 
-  const auto a =
-      medkd::inference::load_trained_model(*dir_ / "straight" / "checkpoint_last.pt", torch::kCPU);
-  const auto b =
-      medkd::inference::load_trained_model(*dir_ / "split" / "checkpoint_last.pt", torch::kCPU);
-  const auto pa = a.model->parameters(), pb = b.model->parameters();
-  ASSERT_EQ(pa.size(), pb.size());
-  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << i;
+  expect_same_student(*dir_ / "straight", *dir_ / "split");
   EXPECT_EQ(medkd::core::read_text_file(*dir_ / "straight" / "training_log.csv").substr(0, 60),
             medkd::core::read_text_file(*dir_ / "split" / "training_log.csv").substr(0, 60));
 }
@@ -218,16 +229,16 @@ TEST_F(Distiller, WithoutItsDistillationTermsTheStudentTrainsExactlyAsTrainDoes)
                              "}]\nstudent: {model: unet, options: {channels: [2, 4, 8, 16], "
                              "deep_supervision: true}}\n" +
                              "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, weight: 0}\n" +
-                             kTraining);
+                             kTraining + kWeakTeachers);
   medkd::train::distill(options_for(config, "zero"));
   // --student-alone drops the terms whatever their weight; split over two calls, the resumed
   // call keeps the mode without being told.
-  const fs::path weighted =
-      write("weighted.yaml",
-            "teachers: [{name: t, checkpoint: " + t.string() +
-                "}]\nstudent: {model: unet, options: {channels: [2, 4, 8, 16], "
-                "deep_supervision: true}}\n" +
-                "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, weight: 5}\n" + kTraining);
+  const fs::path weighted = write(
+      "weighted.yaml", "teachers: [{name: t, checkpoint: " + t.string() +
+                           "}]\nstudent: {model: unet, options: {channels: [2, 4, 8, 16], "
+                           "deep_supervision: true}}\n" +
+                           "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl, weight: 5}\n" +
+                           kTraining + kWeakTeachers);
   YAML::Node two_epochs = YAML::LoadFile(alone.string());
   two_epochs["epochs"] = 2;
   train_options.config = write("alone2.yaml", YAML::Dump(two_epochs));
@@ -243,17 +254,8 @@ TEST_F(Distiller, WithoutItsDistillationTermsTheStudentTrainsExactlyAsTrainDoes)
   student_alone.run.resume = true;
   medkd::train::distill(student_alone);
 
-  const auto expect_same_parameters = [&](const std::string& a_run, const std::string& b_run) {
-    const auto a =
-        medkd::inference::load_trained_model(*dir_ / a_run / "checkpoint_last.pt", torch::kCPU);
-    const auto b =
-        medkd::inference::load_trained_model(*dir_ / b_run / "checkpoint_last.pt", torch::kCPU);
-    const auto pa = a.model->parameters(), pb = b.model->parameters();
-    ASSERT_EQ(pa.size(), pb.size());
-    for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << b_run << i;
-  };
-  expect_same_parameters("alone", "zero");
-  expect_same_parameters("alone2", "by_flag");
+  expect_same_student(*dir_ / "alone", *dir_ / "zero");
+  expect_same_student(*dir_ / "alone2", *dir_ / "by_flag");
   const std::string log = medkd::core::read_text_file(*dir_ / "by_flag" / "training_log.csv");
   EXPECT_EQ(log.find("pixel_kl"), std::string::npos) << log;
   EXPECT_TRUE(medkd::io::read_checkpoint_metadata(*dir_ / "by_flag" / "checkpoint_last.pt")
@@ -316,6 +318,111 @@ TEST_F(Distiller, ConfigErrorsNameTheKeyAndListWhatIsValid) {
   EXPECT_NE(m.find("enc.7"), std::string::npos) << m;
   EXPECT_NE(m.find("bottleneck"), std::string::npos) << m;
   EXPECT_FALSE(fs::exists(*dir_ / "bad_tap"));
+}
+
+TEST_F(Distiller, ScheduleAndTermOptionMistakesFailBeforeAnyTeacherIsRead) {
+  // The teachers named here do not exist: reading the config must fail first.
+  const fs::path missing = *dir_ / "no_such_teacher";
+  const auto expect_config_error = [&](const std::string& extra_loss, const std::string& extra,
+                                       const std::string& wanted) {
+    const fs::path config =
+        write("early.yaml", "teachers: [{name: t, checkpoint: " + missing.string() +
+                                "}]\nstudent: {model: unet, options: {channels: [2, 4, 8, 16]}}\n" +
+                                "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl" + extra_loss +
+                                "}\n" + kTraining + extra);
+    const std::string m = error_of([&] { medkd::train::distill(options_for(config, "early")); });
+    EXPECT_NE(m.find(wanted), std::string::npos) << m;
+    EXPECT_NE(m.find("early.yaml"), std::string::npos) << m;
+    EXPECT_EQ(m.find("no_such_teacher"), std::string::npos) << m;
+    EXPECT_FALSE(fs::exists(*dir_ / "early"));
+  };
+  expect_config_error(", schedule: {warmpu: 10}", "", "start, warmup, decay, final");
+  expect_config_error(", temprature: 2", "",
+                      "and on every entry: weight, name, teachers, schedule");
+  expect_config_error(", foreground: lesion", "", "none, label, teacher, union");
+  expect_config_error("", "kd_schedule: {decay: exp}\n", "none, linear or cosine");
+  expect_config_error("", "unlabelled_share: 0.5\n", "needs unlabelled folders");
+  expect_config_error("", "min_teacher_dice: 2\n", "min_teacher_dice must be a Dice in [0, 1]");
+}
+
+TEST_F(Distiller, AWeakTeacherIsAnErrorUnlessTheConfigAllowsIt) {
+  const fs::path t = teacher("unet");
+  const double dice = medkd::inference::load_trained_model(t, torch::kCPU).state.best_metric;
+  ASSERT_LT(dice, 0.99);
+  std::ostringstream minimum;
+  minimum << "min_teacher_dice: " << std::min(1.0, dice + 0.01) << "\n";
+  std::string text = simple_config(t, t);
+  text.replace(text.find(kWeakTeachers), std::string(kWeakTeachers).size(), minimum.str());
+  const fs::path config = write("weak.yaml", text);
+  const std::string m = error_of([&] { medkd::train::distill(options_for(config, "weak")); });
+  EXPECT_NE(m.find("teacher t1 has validation Dice"), std::string::npos) << m;
+  EXPECT_NE(m.find("allow_weak_teachers: true"), std::string::npos) << m;
+  EXPECT_FALSE(fs::exists(*dir_ / "weak"));
+  // The baseline reads the teachers for their plan only: no quality check.
+  auto alone = options_for(config, "weak_alone");
+  alone.student_alone = true;
+  EXPECT_NO_THROW(medkd::train::distill(alone));
+}
+
+// A schedule and unlabelled images in play: the log has each term's effective weight and
+// gradient ratio, resume is still exact, and the student is an ordinary model.
+TEST_F(Distiller, SchedulesUnlabelledImagesAndDiagnosticsResumeExactly) {
+  const fs::path t = teacher("unet");
+  YAML::Node recipe = YAML::Load(
+      simple_config(t, t,
+                    "kd_schedule: {warmup: 2, decay: linear, final: 0.5}\nunlabelled: [imagesUl]\n"
+                    "unlabelled_share: 0.5\ndiagnostics_every: 1\n"));
+  recipe["loss"][1]["foreground"] = "union";
+  recipe["loss"][2]["schedule"] = YAML::Load("{start: 1}");
+  recipe["epochs"] = 2;
+  recipe["iterations_per_epoch"] = 2;
+  const fs::path config = write("unlabelled.yaml", YAML::Dump(recipe));
+  medkd::train::distill(options_for(config, "unlabelled_straight"));
+  auto split = options_for(config, "unlabelled_split");
+  split.run.max_epochs_this_call = 1;
+  medkd::train::distill(split);
+  split.run.resume = true;
+  split.config.clear();
+  medkd::train::distill(split);
+
+  expect_same_student(*dir_ / "unlabelled_straight", *dir_ / "unlabelled_split");
+  EXPECT_TRUE(fs::exists(*dir_ / "unlabelled_straight" / "preprocessed_unlabelled"));
+
+  const std::string log =
+      medkd::core::read_text_file(*dir_ / "unlabelled_straight" / "training_log.csv");
+  EXPECT_NE(log.find("val_foreground_fraction,pixel_kl_weight,pixel_kl_grad_ratio,"
+                     "attention_similarity_weight,attention_similarity_grad_ratio"),
+            std::string::npos)
+      << log;
+  // 4 steps: pixel_kl ramps over 2 steps (0, 0.5) then decays linearly from 1 at step 2 to 0.5
+  // at step 4 (1, 0.75): epoch means 0.25 and 0.875. attention_similarity starts at step 1 and
+  // ramps over 2 more, its decay starting at step 3 (0, 0, 0.5, 1): means 0 and 0.75.
+  std::istringstream lines(log);
+  std::string header, first, second;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  std::getline(lines, second);
+  const auto column = [&](const std::string& row, const std::string& name) {
+    std::vector<std::string> names, cells;
+    std::string cell;
+    for (std::istringstream h(header); std::getline(h, cell, ',');) names.push_back(cell);
+    for (std::istringstream r(row); std::getline(r, cell, ',');) cells.push_back(cell);
+    const auto at = std::find(names.begin(), names.end(), name) - names.begin();
+    return size_t(at) < cells.size() ? cells[size_t(at)] : std::string();
+  };
+  EXPECT_DOUBLE_EQ(std::stod(column(first, "pixel_kl_weight")), 0.25);
+  EXPECT_DOUBLE_EQ(std::stod(column(second, "pixel_kl_weight")), 0.875);
+  EXPECT_DOUBLE_EQ(std::stod(column(first, "attention_similarity_weight")), 0.0);
+  EXPECT_DOUBLE_EQ(std::stod(column(second, "attention_similarity_weight")), 0.75);
+  EXPECT_GE(std::stod(column(second, "pixel_kl_grad_ratio")), 0.0);
+  EXPECT_FALSE(column(first, "val_foreground_fraction").empty());
+
+  // An unlabelled folder that is not there is an error naming it.
+  recipe["unlabelled"] = YAML::Load("[imagesXx]");
+  const fs::path bad = write("unlabelled_bad.yaml", YAML::Dump(recipe));
+  const std::string m =
+      error_of([&] { medkd::train::distill(options_for(bad, "unlabelled_bad")); });
+  EXPECT_NE(m.find("imagesXx is not a folder"), std::string::npos) << m;
 }
 
 }  // namespace

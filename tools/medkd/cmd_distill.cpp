@@ -18,8 +18,11 @@ void add_distill_command(CLI::App& app, const GlobalOptions& global) {
       "weight. The student trains on the teachers' plan with the trainer's schedule, validation, "
       "checkpoints and --resume; checkpoint_best.pt holds the student alone, for `medkd predict`. "
       "--student-alone trains the same student without the distillation terms, the baseline a "
-      "distilled student is compared with. Config keys: docs/distillation.md; recipes: "
-      "configs/distill/; terms: --list-terms.");
+      "distilled student is compared with. Each term may ramp in (schedule: warmup, start, decay), "
+      "read unlabelled images (unlabelled: [DIR]) and shows its effective weight and gradient "
+      "ratio in training_log.csv; a teacher whose validation Dice is below min_teacher_dice "
+      "(0.05) is refused unless allow_weak_teachers: true. Config keys: docs/distillation.md; "
+      "recipes: configs/distill/; terms: --list-terms.");
   struct Options {
     std::string config, dataset, out, cache, device = "cpu";
     int fold = 0;
