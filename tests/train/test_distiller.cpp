@@ -59,6 +59,16 @@ folds: 2
 seed: 2
 )";
 
+// The two runs' last students have equal weights, bit for bit.
+void expect_same_student(const fs::path& a_run, const fs::path& b_run) {
+  const auto a = medkd::inference::load_trained_model(a_run / "checkpoint_last.pt", torch::kCPU);
+  const auto b = medkd::inference::load_trained_model(b_run / "checkpoint_last.pt", torch::kCPU);
+  const auto pa = a.model->parameters(), pb = b.model->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << b_run.string() << " parameter " << i;
+}
+
 // The suite's teachers train for one step: their validation Dice is near 0.
 const char* kWeakTeachers = "allow_weak_teachers: true\n";
 
@@ -113,6 +123,20 @@ class Distiller : public ::testing::Test {
     return o;
   }
 
+  // Distils `config` for its epochs in one call into `straight`, and in two (one epoch, then
+  // --resume) into `split`; their students must end bit for bit alike.
+  static void distill_straight_and_split(const fs::path& config, const std::string& straight,
+                                         const std::string& split) {
+    medkd::train::distill(options_for(config, straight));
+    auto twice = options_for(config, split);
+    twice.run.max_epochs_this_call = 1;
+    medkd::train::distill(twice);
+    twice.run.resume = true;
+    twice.config.clear();
+    medkd::train::distill(twice);
+    expect_same_student(*dir_ / straight, *dir_ / split);
+  }
+
   static fs::path write(const std::string& name, const std::string& text) {
     medkd::core::write_text_file(*dir_ / name, text);
     return *dir_ / name;
@@ -121,16 +145,6 @@ class Distiller : public ::testing::Test {
   static TempDir* dir_;
 };
 TempDir* Distiller::dir_ = nullptr;
-
-// The two runs' last students have equal weights, bit for bit.
-void expect_same_student(const fs::path& a_run, const fs::path& b_run) {
-  const auto a = medkd::inference::load_trained_model(a_run / "checkpoint_last.pt", torch::kCPU);
-  const auto b = medkd::inference::load_trained_model(b_run / "checkpoint_last.pt", torch::kCPU);
-  const auto pa = a.model->parameters(), pb = b.model->parameters();
-  ASSERT_EQ(pa.size(), pb.size());
-  for (size_t i = 0; i < pa.size(); ++i)
-    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << b_run.string() << " parameter " << i;
-}
 
 // A two-teacher pixel_kl + attention_similarity config with the tiny U-Net student.
 std::string simple_config(const fs::path& t1, const fs::path& t2, const std::string& extra = "") {
@@ -185,16 +199,7 @@ TEST_F(Distiller, AResumedRunEndsBitForBitWhereAStraightRunEnds) {
   YAML::Node two = YAML::Load(simple_config(t, t));
   two["epochs"] = 2;
   two["iterations_per_epoch"] = 2;
-  const fs::path two_epochs = write("resume2.yaml", YAML::Dump(two));
-  medkd::train::distill(options_for(two_epochs, "straight"));
-  auto split = options_for(two_epochs, "split");
-  split.run.max_epochs_this_call = 1;
-  medkd::train::distill(split);
-  split.run.resume = true;
-  split.config.clear();
-  medkd::train::distill(split);
-
-  expect_same_student(*dir_ / "straight", *dir_ / "split");
+  distill_straight_and_split(write("resume2.yaml", YAML::Dump(two)), "straight", "split");
   EXPECT_EQ(medkd::core::read_text_file(*dir_ / "straight" / "training_log.csv").substr(0, 60),
             medkd::core::read_text_file(*dir_ / "split" / "training_log.csv").substr(0, 60));
 }
@@ -376,16 +381,8 @@ TEST_F(Distiller, SchedulesUnlabelledImagesAndDiagnosticsResumeExactly) {
   recipe["loss"][2]["schedule"] = YAML::Load("{start: 1}");
   recipe["epochs"] = 2;
   recipe["iterations_per_epoch"] = 2;
-  const fs::path config = write("unlabelled.yaml", YAML::Dump(recipe));
-  medkd::train::distill(options_for(config, "unlabelled_straight"));
-  auto split = options_for(config, "unlabelled_split");
-  split.run.max_epochs_this_call = 1;
-  medkd::train::distill(split);
-  split.run.resume = true;
-  split.config.clear();
-  medkd::train::distill(split);
-
-  expect_same_student(*dir_ / "unlabelled_straight", *dir_ / "unlabelled_split");
+  distill_straight_and_split(write("unlabelled.yaml", YAML::Dump(recipe)), "unlabelled_straight",
+                             "unlabelled_split");
   EXPECT_TRUE(fs::exists(*dir_ / "unlabelled_straight" / "preprocessed_unlabelled"));
 
   const std::string log =
