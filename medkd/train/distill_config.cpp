@@ -212,6 +212,13 @@ DistillConfig DistillConfig::from_yaml_text(const std::string& text, const std::
   }
   MEDKD_CHECK(has_segmentation, file, ": loss needs one segmentation loss (one of ",
               join_names(segmentation.types()), ")");
+  // Built once here so that a bad option of the segmentation loss fails with the rest of the
+  // config, before any teacher is loaded.
+  try {
+    losses::make_segmentation_loss(losses::loss_config_from_yaml(segmentation_entry));
+  } catch (const Error& e) {
+    throw Error(str(file, ": loss '", c.segmentation_name, "': ", e.what()));
+  }
 
   YAML::Node training(YAML::NodeType::Map);
   for (const auto& item : root) {

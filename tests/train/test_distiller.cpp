@@ -329,12 +329,13 @@ TEST_F(Distiller, ScheduleAndTermOptionMistakesFailBeforeAnyTeacherIsRead) {
   // The teachers named here do not exist: reading the config must fail first.
   const fs::path missing = *dir_ / "no_such_teacher";
   const auto expect_config_error = [&](const std::string& extra_loss, const std::string& extra,
-                                       const std::string& wanted) {
+                                       const std::string& wanted,
+                                       const std::string& segmentation = "{type: dice_focal}") {
     const fs::path config =
         write("early.yaml", "teachers: [{name: t, checkpoint: " + missing.string() +
                                 "}]\nstudent: {model: unet, options: {channels: [2, 4, 8, 16]}}\n" +
-                                "loss:\n  - {type: dice_focal}\n  - {type: pixel_kl" + extra_loss +
-                                "}\n" + kTraining + extra);
+                                "loss:\n  - " + segmentation + "\n  - {type: pixel_kl" +
+                                extra_loss + "}\n" + kTraining + extra);
     const std::string m = error_of([&] { medkd::train::distill(options_for(config, "early")); });
     EXPECT_NE(m.find(wanted), std::string::npos) << m;
     EXPECT_NE(m.find("early.yaml"), std::string::npos) << m;
@@ -348,6 +349,7 @@ TEST_F(Distiller, ScheduleAndTermOptionMistakesFailBeforeAnyTeacherIsRead) {
   expect_config_error("", "kd_schedule: {decay: exp}\n", "none, linear or cosine");
   expect_config_error("", "unlabelled_share: 0.5\n", "needs unlabelled folders");
   expect_config_error("", "min_teacher_dice: 2\n", "min_teacher_dice must be a Dice in [0, 1]");
+  expect_config_error("", "", "gama", "{type: dice_focal, gama: 2}");
 }
 
 TEST_F(Distiller, AWeakTeacherIsAnErrorUnlessTheConfigAllowsIt) {
