@@ -258,7 +258,7 @@ TEST(StudyConfig, EveryShippedStudyRecipeParsesWithItsSmallBudget) {
     }
     ++count;
   }
-  EXPECT_EQ(count, 3);
+  EXPECT_EQ(count, 4);
 }
 
 }  // namespace
