@@ -84,14 +84,13 @@ TermEntry attention_similarity_term_entry() {
   return make_term_entry<AttentionSimilaritySettings, AttentionSimilarityTermImpl>(
       "attention_similarity",
       "‖ s/‖s‖ − t/‖t‖ ‖₂ per sample on a coarse and a fine map (Teach-Former Eq. 1)",
-      {{"taps", "[bottleneck, dec.last]", "the coarse and the fine map"},
-       {"student_taps", "-", "instead of taps: the student's side of each pair"},
-       {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
-       {"channel_match", "attention_map",
-        "attention_map (Σ_c F² per voxel) | adapter (learned 1×1 conv) | interpolate (along the "
-        "channel index: the paper's literal variant)"},
-       {"normalization", "l2",
-        "l2 (unit vectors: distance in [0, 2]) | l1 (the paper's unit L1 mass: ~1/√size)"}},
+      with_tap_pair_options(
+          "[bottleneck, dec.last]", "the coarse and the fine map",
+          {{"channel_match", "attention_map",
+            "attention_map (Σ_c F² per voxel) | adapter (learned 1×1 conv) | interpolate (along "
+            "the channel index: the paper's literal variant)"},
+           {"normalization", "l2",
+            "l2 (unit vectors: distance in [0, 2]) | l1 (the paper's unit L1 mass: ~1/√size)"}}),
       1.0, [](const TermOptions& o) {
         AttentionSimilaritySettings s;
         s.pairs = o.tap_pairs({"bottleneck", "dec.last"});

@@ -50,12 +50,11 @@ TermEntry attention_transfer_term_entry() {
       "attention_transfer",
       "squared difference of normalised spatial attention maps mean_c |F|^p (Zagoruyko & "
       "Komodakis 2017; EMKD's importance maps with p 4, reduction sum)",
-      {{"taps", "[enc.1, enc.2, enc.-1]", "tap pairs (the deepest encoder stage is enc.-1)"},
-       {"student_taps", "-", "instead of taps: the student's side of each pair"},
-       {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
-       {"p", "2", "exponent of the attention map (EMKD: 4)"},
-       {"reduction", "mean",
-        "mean (over space: the AT paper, CIRKD) | sum (over space: EMKD, scale-free)"}},
+      with_tap_pair_options(
+          "[enc.1, enc.2, enc.-1]", "tap pairs (the deepest encoder stage is enc.-1)",
+          {{"p", "2", "exponent of the attention map (EMKD: 4)"},
+           {"reduction", "mean",
+            "mean (over space: the AT paper, CIRKD) | sum (over space: EMKD, scale-free)"}}),
       1.0, [](const TermOptions& o) {
         AttentionTransferSettings s;
         s.pairs = o.tap_pairs({"enc.1", "enc.2", "enc.-1"});

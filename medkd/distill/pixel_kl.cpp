@@ -40,22 +40,15 @@ torch::Tensor kl_foreground_mask(KlForeground source, const torch::Tensor& targe
                                  const torch::Tensor& teacher_logits) {
   MEDKD_CHECK(source != KlForeground::kNone, "pixel_kl: no foreground source given");
   const auto spatial = teacher_logits.sizes().slice(2);
+  const auto teacher_foreground = [&] { return teacher_logits.argmax(1, /*keepdim=*/true) != 0; };
   // Unlabelled patches have no label: their foreground is the teacher's.
-  if (!target.defined()) source = KlForeground::kTeacher;
-  torch::Tensor from_label, from_teacher;
-  if (source != KlForeground::kTeacher) {
-    MEDKD_CHECK(target.defined() && target.dim() == teacher_logits.dim() && target.size(1) == 1 &&
-                    target.size(0) == teacher_logits.size(0),
-                "pixel_kl: foreground from the label needs labels [N, 1, *S] for logits ",
-                teacher_logits.sizes(), ", got ",
-                target.defined() ? target.sizes() : c10::IntArrayRef{});
-    from_label = resize_label(target, spatial) != 0;
-  }
-  if (source != KlForeground::kLabel)
-    from_teacher = (teacher_logits.argmax(1, /*keepdim=*/true) != 0);
-  if (source == KlForeground::kLabel) return from_label;
-  if (source == KlForeground::kTeacher) return from_teacher;
-  return from_label | from_teacher;
+  if (source == KlForeground::kTeacher || !target.defined()) return teacher_foreground();
+  MEDKD_CHECK(target.dim() == teacher_logits.dim() && target.size(1) == 1 &&
+                  target.size(0) == teacher_logits.size(0),
+              "pixel_kl: foreground from the label needs labels [N, 1, *S] for logits ",
+              teacher_logits.sizes(), ", got ", target.sizes());
+  const torch::Tensor from_label = resize_label(target, spatial) != 0;
+  return source == KlForeground::kLabel ? from_label : from_label | teacher_foreground();
 }
 
 torch::Tensor balanced_pixel_kl(const torch::Tensor& student_logits,
@@ -150,14 +143,14 @@ TermEntry pixel_kl_term_entry() {
       "pixel_kl",
       "KL(teacher ‖ student) of softened class probabilities per voxel, × T² (Hinton 2015; "
       "Teach-Former pixel-wise distillation)",
-      {{"temperature", "1.0", "T; 4 in the HLFD and EMKD recipes"},
-       {"taps", "[logits]", "logit taps compared pair by pair (logits, ds.*)"},
-       {"student_taps", "-", "instead of taps: the student's side of each pair"},
-       {"teacher_taps", "-", "instead of taps: the teacher's side of each pair"},
-       {"foreground", "none",
-        "none (mean over all voxels) | label | teacher | union: average foreground and "
-        "background voxels separately"},
-       {"foreground_weight", "0.5", "with foreground: the foreground mean's share, in [0, 1]"}},
+      with_tap_pair_options(
+          "[logits]", "logit taps compared pair by pair (logits, ds.*)",
+          {{"temperature", "1.0", "T; 4 in the HLFD and EMKD recipes"},
+           {"foreground", "none",
+            "none (mean over all voxels) | label | teacher | union: average foreground and "
+            "background voxels separately"},
+           {"foreground_weight", "0.5",
+            "with foreground: the foreground mean's share, in [0, 1]"}}),
       1.0, [](const TermOptions& o) {
         PixelKlSettings s;
         s.pairs = o.tap_pairs({"logits"});

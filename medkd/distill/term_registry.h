@@ -91,9 +91,6 @@ const TermRegistry& default_term_registry();
 // Every term with its description, default weight and options (key, default, meaning).
 std::string describe_terms(const TermRegistry& registry);
 
-// Reads a term's options: typed values with errors naming the term and key, and the tap lists
-// that most terms take as `taps: [a, b]` (student tap a against teacher tap a, …) or as
-// `student_taps` / `teacher_taps` of equal length.
 using TapPairs = std::vector<std::pair<std::string, std::string>>;
 
 // The settings of a term that takes nothing but tap pairs.
@@ -111,6 +108,9 @@ std::vector<TermOption> with_tap_pair_options(const std::string& default_taps,
                                               const std::string& meaning,
                                               std::vector<TermOption> options);
 
+// Reads a term's options: typed values with errors naming the term and key, and the tap lists
+// that most terms take as `taps: [a, b]` (student tap a against teacher tap a, …) or as
+// `student_taps` / `teacher_taps` of equal length.
 class TermOptions {
  public:
   TermOptions(std::string term, const YAML::Node& options);
@@ -124,7 +124,6 @@ class TermOptions {
   // A name among `valid` (an error listing them otherwise).
   std::string choice(const std::string& key, const std::string& fallback,
                      const std::vector<std::string>& valid) const;
-  const std::string& term() const { return term_; }
 
  private:
   std::string term_;

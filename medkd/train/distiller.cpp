@@ -309,8 +309,11 @@ TrainResult distill(const DistillOptions& options) {
   for (const auto& name : student->tap_names())
     if (name.rfind("ds.", 0) == 0) heads.push_back(name);
   student_wanted.insert(heads.begin(), heads.end());
+  // On unlabelled patches only the terms' taps are needed (no deep-supervision heads).
+  models::TapSet term_student_taps;
   for (const auto& t : terms)
-    for (const auto& tap : t.term->student_taps()) student_wanted.insert(tap);
+    for (const auto& tap : t.term->student_taps()) term_student_taps.insert(tap);
+  student_wanted.insert(term_student_taps.begin(), term_student_taps.end());
 
   check_no_validation_leak(teachers, dataset, config, run.fold);
 
@@ -409,7 +412,7 @@ TrainResult distill(const DistillOptions& options) {
       const torch::Tensor u_image = context.unlabelled->image.to(device);
       const std::vector<models::Taps> u_teacher = run_teachers(u_image);
       models::Taps u_student;
-      student->forward_with_taps(u_image, u_student, student_wanted);
+      student->forward_with_taps(u_image, u_student, term_student_taps);
       const double n = double(image.size(0)), n_u = double(u_image.size(0));
       for (size_t k = 0; k < terms.size(); ++k) {
         if (terms[k].term->needs_labels()) continue;
