@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <random>
 
 #include "medkd/core/error.h"
 
@@ -105,6 +106,66 @@ PairedTest wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<
         1.0, 2 * boost::math::cdf(boost::math::normal_distribution<double>(), -std::abs(z)));
   }
   return result;
+}
+
+Interval bootstrap_mean_interval(const std::vector<double>& values, int resamples, uint64_t seed,
+                                 double level) {
+  MEDKD_CHECK(resamples >= 1, "bootstrap: resamples must be at least 1, got ", resamples);
+  MEDKD_CHECK(level > 0 && level < 1, "bootstrap: level must lie in (0, 1), got ", level);
+  std::vector<double> x;
+  for (double v : values)
+    if (!std::isnan(v)) x.push_back(v);
+  if (x.size() < 2) return {kNaN, kNaN};
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, x.size() - 1);
+  std::vector<double> means(static_cast<size_t>(resamples));
+  for (auto& mean : means) {
+    double sum = 0;
+    for (size_t i = 0; i < x.size(); ++i) sum += x[pick(rng)];
+    mean = sum / double(x.size());
+  }
+  std::sort(means.begin(), means.end());
+  const auto quantile = [&](double q) {
+    const double at = q * double(means.size() - 1);
+    const size_t below = size_t(std::floor(at));
+    const size_t above = std::min(below + 1, means.size() - 1);
+    return means[below] + (at - double(below)) * (means[above] - means[below]);
+  };
+  return {quantile((1 - level) / 2), quantile((1 + level) / 2)};
+}
+
+std::vector<double> holm_adjusted(const std::vector<double>& p_values) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < p_values.size(); ++i)
+    if (!std::isnan(p_values[i])) order.push_back(i);
+  std::sort(order.begin(), order.end(),
+            [&](size_t i, size_t j) { return p_values[i] < p_values[j]; });
+  std::vector<double> adjusted(p_values.size(), kNaN);
+  const double m = double(order.size());
+  double running = 0;
+  for (size_t k = 0; k < order.size(); ++k) {
+    running = std::max(running, std::min(1.0, (m - double(k)) * p_values[order[k]]));
+    adjusted[order[k]] = running;
+  }
+  return adjusted;
+}
+
+double minimum_detectable_effect(double sd, int64_t n, double alpha, double power) {
+  if (n < 2 || std::isnan(sd)) return kNaN;
+  const boost::math::students_t_distribution<double> t(double(n - 1));
+  return (boost::math::quantile(t, 1 - alpha / 2) + boost::math::quantile(t, power)) * sd /
+         std::sqrt(double(n));
+}
+
+double sample_sd(const std::vector<double>& values) {
+  std::vector<double> x;
+  for (double v : values)
+    if (!std::isnan(v)) x.push_back(v);
+  if (x.size() < 2) return kNaN;
+  const double mean = mean_of(x);
+  double squares = 0;
+  for (double v : x) squares += (v - mean) * (v - mean);
+  return std::sqrt(squares / double(x.size() - 1));
 }
 
 }  // namespace medkd::metrics

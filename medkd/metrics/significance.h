@@ -35,3 +35,34 @@ PairedTest paired_t_test(const std::vector<double>& a, const std::vector<double>
 PairedTest wilcoxon_signed_rank(const std::vector<double>& a, const std::vector<double>& b);
 
 }  // namespace medkd::metrics
+
+namespace medkd::metrics {
+
+// A percentile bootstrap interval of the mean of `values` (NaN entries left out): `resamples`
+// resamples of the values with replacement, drawn from a generator seeded with `seed` so that a
+// table is the same every time it is made; the interval holds the middle `level` of the
+// resampled means (2.5th and 97.5th percentiles for 0.95, linear interpolation between order
+// statistics). NaN bounds for fewer than 2 values. Throws medkd::Error for resamples < 1 or a
+// level outside (0, 1).
+struct Interval {
+  double low = 0, high = 0;
+};
+Interval bootstrap_mean_interval(const std::vector<double>& values, int resamples = 5000,
+                                 uint64_t seed = 20240601, double level = 0.95);
+
+// Holm's step-down correction of a family of p-values: sorted ascending, the k-th smallest
+// (k = 0, 1, …) becomes max over j ≤ k of min(1, (m − j)·p_j), so that the family-wise error rate
+// stays at α whatever the dependence. NaN entries keep their NaN and are not counted in m.
+// The adjusted values come back in the order given.
+std::vector<double> holm_adjusted(const std::vector<double>& p_values);
+
+// The smallest true mean difference that a two-sided paired t-test at level `alpha` would detect
+// with probability `power`, given the standard deviation `sd` of the differences and n pairs:
+// (t_{1−α/2, n−1} + t_{power, n−1}) · sd / √n (the usual approximation that ignores the far tail
+// of the noncentral t). NaN for n < 2 or a NaN sd.
+double minimum_detectable_effect(double sd, int64_t n, double alpha = 0.05, double power = 0.8);
+
+// Sample standard deviation (n − 1) of the values that are not NaN; NaN for fewer than 2.
+double sample_sd(const std::vector<double>& values);
+
+}  // namespace medkd::metrics

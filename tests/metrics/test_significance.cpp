@@ -120,3 +120,50 @@ TEST(WilcoxonSignedRank, GivesOneWhenThePositiveAndNegativeRanksBalance) {
 TEST(WilcoxonSignedRank, RejectsScoresOfDifferentLengths) {
   EXPECT_THROW(wilcoxon_signed_rank({1, 2}, {1}), medkd::Error);
 }
+
+TEST(BootstrapMeanInterval, IsTheSameEveryTimeAndHoldsTheMean) {
+  const auto a = medkd::metrics::bootstrap_mean_interval(kDrug1, 2000, 7);
+  const auto b = medkd::metrics::bootstrap_mean_interval(kDrug1, 2000, 7);
+  EXPECT_EQ(a.low, b.low);
+  EXPECT_EQ(a.high, b.high);
+  const double mean = 0.75;  // of kDrug1
+  EXPECT_LT(a.low, mean);
+  EXPECT_GT(a.high, mean);
+}
+
+TEST(BootstrapMeanInterval, HasTheNormalWidthOnALargeSample) {
+  // 400 values alternating ±1 (sd ≈ 1): the 95% interval of the mean is about ±1.96/√400.
+  std::vector<double> values;
+  for (int i = 0; i < 400; ++i) values.push_back(i % 2 ? 1.0 : -1.0);
+  const auto ci = medkd::metrics::bootstrap_mean_interval(values, 4000, 1);
+  EXPECT_NEAR(ci.low, -0.098, 0.015);
+  EXPECT_NEAR(ci.high, 0.098, 0.015);
+}
+
+TEST(BootstrapMeanInterval, IsAPointForEqualValuesAndNaNForOne) {
+  const auto point = medkd::metrics::bootstrap_mean_interval({0.25, 0.25, kNaN, 0.25});
+  EXPECT_DOUBLE_EQ(point.low, 0.25);
+  EXPECT_DOUBLE_EQ(point.high, 0.25);
+  EXPECT_TRUE(std::isnan(medkd::metrics::bootstrap_mean_interval({0.5, kNaN}).low));
+  EXPECT_THROW(medkd::metrics::bootstrap_mean_interval(kDrug1, 0), medkd::Error);
+  EXPECT_THROW(medkd::metrics::bootstrap_mean_interval(kDrug1, 100, 1, 1.0), medkd::Error);
+}
+
+TEST(HolmAdjusted, MultipliesByTheRemainingCountAndStaysMonotone) {
+  // Sorted: 0.01 × 3 = 0.03, 0.03 × 2 = 0.06, 0.04 × 1 = 0.04 → raised to 0.06; NaN not counted.
+  const auto p = medkd::metrics::holm_adjusted({0.01, 0.04, 0.03, kNaN});
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_NEAR(p[0], 0.03, 1e-15);
+  EXPECT_NEAR(p[1], 0.06, 1e-15);
+  EXPECT_NEAR(p[2], 0.06, 1e-15);
+  EXPECT_TRUE(std::isnan(p[3]));
+  EXPECT_DOUBLE_EQ(medkd::metrics::holm_adjusted({0.6, 0.7})[0], 1.0);  // capped at 1
+}
+
+TEST(MinimumDetectableEffect, UsesTheQuantilesOfStudentsT) {
+  // n = 10: t_{0.975, 9} = 2.262157, t_{0.8, 9} = 0.883404 (tables); sd 1 → 3.145561 / √10.
+  EXPECT_NEAR(medkd::metrics::minimum_detectable_effect(1.0, 10), 0.994714, 2e-6);
+  EXPECT_NEAR(medkd::metrics::minimum_detectable_effect(0.5, 10), 0.497357, 2e-6);
+  EXPECT_TRUE(std::isnan(medkd::metrics::minimum_detectable_effect(1.0, 1)));
+  EXPECT_NEAR(medkd::metrics::sample_sd({1, 2, 3, kNaN}), 1.0, 1e-15);
+}
