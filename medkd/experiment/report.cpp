@@ -194,15 +194,15 @@ std::string curves_section(const StudyResults& results,
   if (results.curves.empty())
     return out + empty_line("No training curves were recorded.") + "</section>\n";
 
-  // Per run and epoch, the mean over the folds that logged a value there.
+  // Per run and epoch, the mean over the models (folds, seeds) that logged a value there.
   struct Sums {
     double loss = 0, dice = 0;
     int losses = 0, dices = 0;
   };
   std::map<std::string, std::map<int64_t, Sums>> by_run;
-  std::map<std::string, std::set<int>> folds;
+  std::map<std::string, size_t> models;
   for (const TrainingCurve& curve : results.curves) {
-    folds[curve.run].insert(curve.fold);
+    ++models[curve.run];
     for (const CurvePoint& point : curve.points) {
       Sums& sums = by_run[curve.run][point.epoch];
       if (std::isfinite(point.train_loss)) sums.loss += point.train_loss, ++sums.losses;
@@ -236,7 +236,8 @@ std::string curves_section(const StudyResults& results,
     options.title = "Validation Dice per epoch";
     options.y_title = "validation Dice";
     out += "<figure>\n" + line_chart_svg(dice_lines, options) +
-           "<figcaption>Validation Dice per epoch, mean over folds.</figcaption>\n</figure>\n";
+           "<figcaption>Validation Dice per epoch, mean over each run's "
+           "models.</figcaption>\n</figure>\n";
   } else {
     out += empty_line("No validation Dice was recorded.");
   }
@@ -244,19 +245,22 @@ std::string curves_section(const StudyResults& results,
     options.title = "Training loss per epoch";
     options.y_title = "training loss";
     out += "<figure>\n" + line_chart_svg(loss_lines, options) +
-           "<figcaption>Training loss per epoch, mean over folds.</figcaption>\n</figure>\n";
+           "<figcaption>Training loss per epoch, mean over each run's "
+           "models.</figcaption>\n</figure>\n";
   } else {
     out += empty_line("No training loss was recorded.");
   }
   out += "</div>\n";
-  size_t most_folds = 0;
-  for (const auto& [run, run_folds] : folds) most_folds = std::max(most_folds, run_folds.size());
-  out += "<p class=\"note\">Each line is a run, averaged over its folds (up to " +
-         std::to_string(most_folds) +
-         "); the validation line joins the epochs that were validated. The loss is the run's own "
-         "objective, so the "
-         "losses of distilled runs (which add distillation terms) are not comparable with the "
-         "others'.</p>\n";
+  size_t most_models = 0;
+  for (const auto& [run, count] : models) most_models = std::max(most_models, count);
+  out +=
+      "<p class=\"note\">Each line is a run, averaged over its models, one per fold and "
+      "seed (up to " +
+      std::to_string(most_models) +
+      "); the validation line joins the epochs that were validated. The loss is the run's own "
+      "objective, so the "
+      "losses of distilled runs (which add distillation terms) are not comparable with the "
+      "others'.</p>\n";
   return out + "</section>\n";
 }
 
@@ -294,11 +298,13 @@ std::string per_case_section(const StudyResults& results,
     options.y_title = "Dice";
     options.width = 1060;
     options.height = 320;
-    out += "<h3>" + html(set == "cv" ? "cross-validation (cv)" : set) + "</h3>\n<figure>\n" +
-           strip_chart_svg(groups, options) + "<figcaption>" + std::to_string(cases) +
-           (set == "cv" ? " cases, each scored by the fold that held it out."
-                        : " cases; a point is a case's Dice averaged over the folds' models.") +
-           "</figcaption>\n</figure>\n";
+    out +=
+        "<h3>" + html(set == "cv" ? "cross-validation (cv)" : set) + "</h3>\n<figure>\n" +
+        strip_chart_svg(groups, options) + "<figcaption>" + std::to_string(cases) +
+        (set == "cv"
+             ? " cases, each scored by the fold that held it out (averaged over seeds)."
+             : " cases; a point is a case's Dice averaged over the run's models (folds, seeds).") +
+        "</figcaption>\n</figure>\n";
   }
   if (!any) out += empty_line("No per-case metrics were recorded.");
   return out + "</section>\n";
@@ -387,14 +393,15 @@ std::string footer(const StudyResults& results) {
   const std::string first_set = results.test_sets.empty() ? "cv" : results.test_sets.front();
   return "<footer>\n<h2>How to read this report</h2>\n"
          "<p><b>Tables</b> are those of tables.md, in the same order; a score written as "
-         "mean \xc2\xb1 sd is over folds.</p>\n"
+         "mean \xc2\xb1 sd is over a run's models (folds, and seeds where the study has "
+         "them).</p>\n"
          "<p><b>Dice versus model size</b> places each run by its parameter count (log scale) "
          "and its mean Dice on " +
          html(first_set) +
          "; the area of a bubble, not its radius, is proportional to GFLOPs, so a bubble twice "
          "as wide costs four times as much. Up and to the left is better: a distilled student "
          "above the student of the same network scored better at the same size.</p>\n"
-         "<p><b>Training curves</b> average each run's folds per epoch.</p>\n"
+         "<p><b>Training curves</b> average each run's models per epoch.</p>\n"
          "<p><b>Dice per case</b>: each point is one case; the box spans the middle half of the "
          "cases (first to third quartile) with the median as a line, whiskers reach the lowest "
          "and highest case, and the black diamond is the mean. Points are spread sideways only "

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -170,12 +171,19 @@ PreparedDataset prepare_dataset(const StudyConfig& study, const fs::path& out, b
 struct Work {
   const RunSpec* run = nullptr;
   int fold = 0;
+  int seed = -1;  // ≥ 0 for a run trained per seed
   fs::path folder;
-  std::string recipe;  // the run's recipe on this fold
+  std::string recipe;  // the run's recipe on this fold (and seed)
   std::string stamp;
   std::string status;  // "finished", "resume", "new" (the folder is started afresh)
   double estimate_seconds = 0;
 };
+
+// runs/RUN/fold-F, or runs/RUN/fold-F-seed-S for a run trained per seed.
+fs::path model_folder(const fs::path& out, const RunSpec& run, int fold, int seed) {
+  return out / "runs" / run.slug /
+         ("fold-" + std::to_string(fold) + (seed >= 0 ? "-seed-" + std::to_string(seed) : ""));
+}
 
 std::string read_stamp(const fs::path& folder, bool* finished) {
   const fs::path file = folder / "experiment.json";
@@ -272,26 +280,19 @@ void train_run(const Work& w, const fs::path& dataset, const fs::path& cache,
   }
 }
 
-}  // namespace
+// Measured seconds per training step of each run: its network's step, plus one inference pass
+// of each of its teachers. Runs that share a network share the measurement.
+struct StudyCost {
+  std::map<std::string, NetworkCost> network;  // by run name
+  std::map<std::string, double> step_seconds;  // by run name
+};
 
-void run_experiment(const ExperimentOptions& o) {
-  MEDKD_CHECK(!o.out.empty(), "--out is required");
-  const StudyConfig study = StudyConfig::from_file(o.config, o.budget);
-  const fs::path out = o.out;
-  if (!o.dry_run) {
-    fs::create_directories(out);
-    core::write_text_file(out / "study.yaml", study.source);
-    core::write_text_file(out / "budget", (study.budget.empty() ? "full" : study.budget) + "\n");
-  }
-  const PreparedDataset data = prepare_dataset(study, out, o.dry_run, o.quiet);
-  const fs::path cache = out / "preprocessed";
+StudyCost measure_cost(const StudyConfig& study, const io::DatasetJson& meta,
+                       const ExperimentOptions& o) {
   const auto spatial = patch_tensor_order(study);
   const int64_t batch = study.plan["batch_size"].as<int64_t>();
-
-  // Every network's size, and its measured training step (and inference pass, as a teacher).
-  // Runs that share a network share the measurement.
-  std::map<std::string, NetworkCost> cost;
-  std::map<std::string, double> step_seconds, train_step, inference;
+  StudyCost cost;
+  std::map<std::string, double> train_step, inference;
   const auto key_of = [](const YAML::Node& model) {
     YAML::Emitter e;
     e << model;
@@ -299,94 +300,203 @@ void run_experiment(const ExperimentOptions& o) {
   };
   if (!o.quiet) std::cerr << "experiment: timing one training step of each network\n";
   for (const auto& run : study.runs) {
-    const auto config = model_config(run.model, study.dims, data.meta);
-    cost[run.name] = network_cost(config, spatial);
+    const auto config = model_config(run.model, study.dims, meta);
+    cost.network[run.name] = network_cost(config, spatial);
     const std::string key = key_of(run.model);
     if (!train_step.count(key))
       train_step[key] = time_training_step(config, spatial, batch, o.device);
-    step_seconds[run.name] = train_step[key];
+    cost.step_seconds[run.name] = train_step[key];
     for (const auto& t : run.teachers) {
       const YAML::Node& teacher = study.run(t).model;
       if (!inference.count(key_of(teacher)))
         inference[key_of(teacher)] =
-            time_inference(model_config(teacher, study.dims, data.meta), spatial, batch, o.device);
-      step_seconds[run.name] += inference[key_of(teacher)];
+            time_inference(model_config(teacher, study.dims, meta), spatial, batch, o.device);
+      cost.step_seconds[run.name] += inference[key_of(teacher)];
     }
   }
+  return cost;
+}
 
-  // The work, fold by fold; teachers first, then students, then distilled runs.
+// The work, role by role (every teacher, then every student, then every distilled run, so that
+// the teacher gate can be checked before any distillation), fold by fold and seed by seed within
+// a role, in the recipe's order.
+std::vector<Work> plan_work(const StudyConfig& study, const fs::path& out, const fs::path& dataset,
+                            const StudyCost& cost) {
   std::vector<Work> work;
-  std::map<std::pair<std::string, int>, std::string> stamps;
-  for (int fold = 0; fold < study.folds; ++fold)
-    for (const char* role : {"teacher", "student", "distilled"})
-      for (const auto& run : study.runs) {
-        if (run.role != role) continue;
-        Work w;
-        w.run = &run;
-        w.fold = fold;
-        w.folder = out / "runs" / run.slug / ("fold-" + std::to_string(fold));
-        std::vector<fs::path> folders, teacher_stamps;
-        for (const auto& t : run.teachers) {
-          folders.push_back(
-              fs::absolute(out / "runs" / study.run(t).slug / ("fold-" + std::to_string(fold))));
-          teacher_stamps.push_back(stamps.at({t, fold}));
+  std::map<std::pair<std::string, int>, std::string> teacher_stamps;  // (run, fold) -> stamp
+  const std::vector<int> no_seed{-1};
+  for (const char* role : {"teacher", "student", "distilled"})
+    for (const auto& run : study.runs) {
+      if (run.role != role) continue;
+      for (int fold : study.run_folds)
+        for (int seed : trained_per_seed(study, run) ? study.seeds : no_seed) {
+          Work w;
+          w.run = &run;
+          w.fold = fold;
+          w.seed = seed;
+          w.folder = model_folder(out, run, fold, seed);
+          std::vector<fs::path> folders, stamps;
+          for (const auto& t : run.teachers) {
+            folders.push_back(fs::absolute(model_folder(out, study.run(t), fold, -1)));
+            stamps.push_back(teacher_stamps.at({t, fold}));
+          }
+          w.recipe = run_recipe(study, run, fs::absolute(dataset), folders, seed);
+          // The stamp leaves out where things are (the study may move) and takes the teachers'
+          // stamps instead: a retrained teacher retrains its students.
+          w.stamp = stamp_of(run_recipe(study, run, "dataset", stamps, seed) + "fold " +
+                             std::to_string(fold));
+          if (run.role == "teacher") teacher_stamps[{run.name, fold}] = w.stamp;
+          w.status = work_status(w);
+          const auto training = run.role == "distilled"
+                                    ? train::DistillConfig::from_yaml_text(w.recipe, "").training
+                                    : train::TrainConfig::from_yaml_text(w.recipe, "");
+          w.estimate_seconds = double(training.epochs * training.iterations_per_epoch) *
+                               cost.step_seconds.at(run.name);
+          work.push_back(w);
         }
-        w.recipe = run_recipe(study, run, fs::absolute(data.root), folders);
-        // The stamp leaves out where things are (the study may move) and takes the teachers'
-        // stamps instead: a retrained teacher retrains its students.
-        w.stamp = stamp_of(run_recipe(study, run, "dataset", teacher_stamps) + "fold " +
-                           std::to_string(fold));
-        stamps[{run.name, fold}] = w.stamp;
-        w.status = work_status(w);
-        const auto training = run.role == "distilled"
-                                  ? train::DistillConfig::from_yaml_text(w.recipe, "").training
-                                  : train::TrainConfig::from_yaml_text(w.recipe, "");
-        w.estimate_seconds =
-            double(training.epochs * training.iterations_per_epoch) * step_seconds[run.name];
-        work.push_back(w);
-      }
+    }
+  return work;
+}
 
-  double remaining = 0;
+std::string work_listing(const StudyConfig& study, const PreparedDataset& data,
+                         const std::vector<Work>& work, const StudyCost& cost, double remaining) {
   int name_width = 6;
   for (const auto& run : study.runs) name_width = std::max(name_width, int(run.name.size()) + 2);
   std::ostringstream listing;
   listing << "study '" << study.name << "'"
           << (study.budget.empty() ? "" : ", budget " + study.budget) << ": " << study.runs.size()
-          << " runs x " << study.folds << " folds, dataset " << data.root.string() << "\n";
+          << " runs x " << study.run_folds.size() << " of " << study.folds << " folds";
+  if (!study.seeds.empty()) listing << " (students x " << study.seeds.size() << " seeds)";
+  listing << ", dataset " << data.root.string() << "\n";
   listing << std::left << std::setw(name_width) << "run" << std::setw(11) << "role" << std::setw(6)
-          << "fold" << std::setw(10) << "status" << std::right << std::setw(12) << "Params (M)"
-          << std::setw(9) << "GFLOPs" << std::setw(10) << "s/step" << std::setw(10) << "steps"
-          << std::setw(12) << "estimate\n";
+          << "fold" << std::setw(6) << "seed" << std::setw(10) << "status" << std::right
+          << std::setw(12) << "Params (M)" << std::setw(9) << "GFLOPs" << std::setw(10) << "s/step"
+          << std::setw(10) << "steps" << std::setw(12) << "estimate\n";
   for (const auto& w : work) {
-    if (w.status != "finished") remaining += w.estimate_seconds;
+    const double step = cost.step_seconds.at(w.run->name);
     listing << std::left << std::setw(name_width) << w.run->name << std::setw(11) << w.run->role
-            << std::setw(6) << w.fold << std::setw(10) << w.status << std::right << std::fixed
-            << std::setprecision(3) << std::setw(12) << cost[w.run->name].params_millions
-            << std::setprecision(2) << std::setw(9) << cost[w.run->name].gflops << std::setw(10)
-            << step_seconds[w.run->name] << std::setw(10)
-            << std::lround(w.estimate_seconds / step_seconds[w.run->name]) << std::setw(11)
+            << std::setw(6) << w.fold << std::setw(6)
+            << (w.seed >= 0 ? std::to_string(w.seed) : std::string("-")) << std::setw(10)
+            << w.status << std::right << std::fixed << std::setprecision(3) << std::setw(12)
+            << cost.network.at(w.run->name).params_millions << std::setprecision(2) << std::setw(9)
+            << cost.network.at(w.run->name).gflops << std::setw(10) << step << std::setw(10)
+            << std::lround(w.estimate_seconds / step) << std::setw(11)
             << (w.status == "finished" ? "done" : minutes(w.estimate_seconds)) << "\n";
   }
   listing << "estimated training time left: " << minutes(remaining)
           << " on this machine (measured steps; prediction and evaluation come on top)\n";
-  if (o.dry_run) {
-    std::cout << listing.str();
-    return;
-  }
-  if (!o.quiet) std::cerr << listing.str();
+  return listing.str();
+}
 
-  // Train and evaluate. The estimate is corrected by how long finished items really took.
+int report_label_of(const StudyConfig& study) {
+  return study.report_label == "foreground" ? 0 : std::stoi(study.report_label);
+}
+
+std::vector<std::string> set_names(const StudyConfig& study) {
+  std::vector<std::string> names{"cv"};
+  for (const auto& t : study.test_sets) names.push_back(t.name);
+  return names;
+}
+
+std::vector<CaseMetric> work_metrics(const Work& w, const std::string& set,
+                                     const std::string& file_ending) {
+  auto metrics = read_case_metrics(w.folder / "predictions" / slug_of(set) / "summary.json",
+                                   w.run->name, w.fold, set, file_ending);
+  for (auto& m : metrics) m.seed = w.seed;
+  return metrics;
+}
+
+// A run's validation Dice of the report label: each model's mean over its validation cases
+// (NaN values left out), then the mean over its models.
+double validation_dice(const std::vector<Work>& work, const RunSpec& run, int label,
+                       const std::string& file_ending) {
+  double sum = 0;
+  int models = 0;
+  for (const auto& w : work) {
+    if (w.run != &run) continue;
+    double case_sum = 0;
+    int cases = 0;
+    for (const auto& m : work_metrics(w, "cv", file_ending))
+      if (m.label == label && !std::isnan(m.dice)) {
+        case_sum += m.dice;
+        ++cases;
+      }
+    if (cases == 0) continue;
+    sum += case_sum / cases;
+    ++models;
+  }
+  return models ? sum / models : std::numeric_limits<double>::quiet_NaN();
+}
+
+// The teacher gate: every (teacher, student) pair of the distilled runs, checked on validation
+// cases once the teachers and students are trained and evaluated. Throws medkd::Error when a
+// pair fails and the study's gate stops.
+std::vector<GateCheck> check_teacher_gate(const StudyConfig& study, const std::vector<Work>& work,
+                                          const std::string& file_ending, bool quiet) {
+  std::vector<GateCheck> checks;
+  const int label = report_label_of(study);
+  for (const auto& run : study.runs) {
+    if (run.role != "distilled") continue;
+    for (const auto& teacher : run.teachers) {
+      const bool seen = std::any_of(checks.begin(), checks.end(), [&](const GateCheck& c) {
+        return c.teacher == teacher && c.student == run.student;
+      });
+      if (seen) continue;
+      GateCheck check;
+      check.teacher = teacher;
+      check.student = run.student;
+      check.margin = study.gate.margin;
+      check.teacher_dice = validation_dice(work, study.run(teacher), label, file_ending);
+      check.student_dice = validation_dice(work, study.run(run.student), label, file_ending);
+      checks.push_back(check);
+    }
+  }
+  for (const auto& c : checks) {
+    std::ostringstream line;
+    line << std::fixed << std::setprecision(3) << "teacher '" << c.teacher
+         << "' has a validation Dice of " << c.teacher_dice << ", the student '" << c.student
+         << "' trained alone " << c.student_dice << " (" << std::showpos
+         << c.teacher_dice - c.student_dice << std::noshowpos << "; the gate asks for " << c.margin
+         << ")";
+    if (c.passed()) {
+      if (!quiet) std::cerr << "experiment: gate passed: " << line.str() << "\n";
+    } else if (study.gate.stop) {
+      throw Error(str("experiment: gate failed: ", line.str(),
+                      ". A teacher that knows little can teach little: train it longer "
+                      "(teacher_training: {epochs: ...}), choose a stronger teacher or data it "
+                      "can learn, or set gate: {on_fail: continue} in the study to distil anyway "
+                      "(the tables will say the teacher is below the gate)"));
+    } else if (!quiet) {
+      std::cerr << "experiment: gate failed, continuing (gate.on_fail: continue): " << line.str()
+                << "\n";
+    }
+  }
+  return checks;
+}
+
+// Trains what is not finished and evaluates every model on its sets. The estimate is corrected by
+// how long finished items really took.
+void train_and_evaluate(const StudyConfig& study, const PreparedDataset& data,
+                        const ExperimentOptions& o, std::vector<Work>& work, double remaining,
+                        std::vector<GateCheck>* gate) {
   const io::Dataset dataset = io::open_dataset(data.root);
+  const fs::path cache = o.out / "preprocessed";
   inference::PredictionSettings settings;
   settings.device = o.device;
   double estimated_done = 0, actual_done = 0;
+  bool gate_checked = false;
   for (size_t i = 0; i < work.size(); ++i) {
     Work& w = work[i];
+    if (w.run->role == "distilled" && !gate_checked) {
+      *gate = check_teacher_gate(study, work, dataset.meta.file_ending, o.quiet);
+      gate_checked = true;
+    }
     const auto start = std::chrono::steady_clock::now();
     if (w.status != "finished") {
       if (!o.quiet) {
         const double ratio = estimated_done > 0 ? actual_done / estimated_done : 1.0;
-        std::cerr << "\nexperiment: [" << i + 1 << "/" << work.size() << "] fold " << w.fold << ", "
+        std::cerr << "\nexperiment: [" << i + 1 << "/" << work.size() << "] fold " << w.fold
+                  << (w.seed >= 0 ? ", seed " + std::to_string(w.seed) : std::string()) << ", "
                   << w.run->role << " '" << w.run->name
                   << "': " << (w.status == "resume" ? "resuming" : "training") << " (about "
                   << minutes(w.estimate_seconds * ratio) << "; study about "
@@ -404,9 +514,10 @@ void run_experiment(const ExperimentOptions& o) {
       const fs::path folder = w.folder / "predictions" / slug_of(set.name);
       if (fs::exists(folder / "summary.json")) continue;
       if (!o.quiet)
-        std::cerr << "experiment: fold " << w.fold << ", '" << w.run->name << "' on " << set.name
-                  << " (" << set.cases.size() << (set.cases.size() == 1 ? " case" : " cases")
-                  << ")\n";
+        std::cerr << "experiment: fold " << w.fold
+                  << (w.seed >= 0 ? ", seed " + std::to_string(w.seed) : std::string()) << ", '"
+                  << w.run->name << "' on " << set.name << " (" << set.cases.size()
+                  << (set.cases.size() == 1 ? " case" : " cases") << ")\n";
       evaluate_run_on_set(w.folder, set, folder, settings, o.threads, true);
     }
     if (w.status != "finished") {
@@ -416,18 +527,101 @@ void run_experiment(const ExperimentOptions& o) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
   }
+}
 
-  // Collect everything the folders hold into the study's results.
+RunSummary run_summary(const RunSpec& run, const NetworkCost& cost) {
+  RunSummary s;
+  s.name = run.name;
+  s.role = run.role;
+  s.architecture = run.model["name"].as<std::string>();
+  s.ablation = run.ablation;
+  s.teachers = run.teachers;
+  s.baseline = run.baseline;
+  if (run.role == "distilled") {
+    std::string terms;
+    for (const auto& entry : run.loss) {
+      const auto type = entry["type"].as<std::string>();
+      if (type.find("dice") != std::string::npos || type == "ce" || type == "focal") continue;
+      terms += (terms.empty() ? "" : " + ") + type;
+    }
+    s.method = (terms.empty() ? std::string("segmentation loss only") : terms) +
+               (run.teachers.size() > 1 ? " (" + run.multi_teacher + ")" : "");
+  }
+  s.params_millions = cost.params_millions;
+  s.gflops = cost.gflops;
+  return s;
+}
+
+// Overlays: the first trained fold (and first seed) on the first test set, cases spread over the
+// runs' Dice (median first).
+void add_overlays(const StudyConfig& study, const io::Dataset& dataset, const fs::path& out,
+                  StudyResults& results) {
+  if (study.overlays.cases <= 0 || study.test_sets.empty()) return;
+  const std::string set = study.test_sets.front().name;
+  const int fold = study.run_folds.front();
+  const auto first_model = [&](const CaseMetric& m) {
+    return m.fold == fold && (m.seed < 0 || m.seed == study.seeds.front());
+  };
+  std::map<std::string, std::pair<double, int>> case_dice;  // case -> (sum, count)
+  for (const auto& m : results.metrics)
+    if (first_model(m) && m.set == set && m.label == results.report_label &&
+        std::find(study.overlays.runs.begin(), study.overlays.runs.end(), m.run) !=
+            study.overlays.runs.end() &&
+        std::isfinite(m.dice)) {
+      case_dice[m.case_id].first += m.dice;
+      case_dice[m.case_id].second += 1;
+    }
+  std::vector<std::pair<double, std::string>> ranked;
+  for (const auto& [id, sum] : case_dice) ranked.emplace_back(sum.first / sum.second, id);
+  std::sort(ranked.begin(), ranked.end());
+  const auto& spec = study.test_sets.front();
+  const EvaluationSet cases =
+      read_test_set(spec.name, dataset, dataset.root / spec.images, dataset.root / spec.labels, {});
+  const int n = std::min<int>(study.overlays.cases, int(ranked.size()));
+  for (int k = 0; k < n; ++k) {
+    // Evenly spread over the ranking: the median for one case, the terciles for two, ...
+    const double q = double(k + 1) / double(n + 1);
+    const std::string& id = ranked[size_t(std::lround(q * double(ranked.size() - 1)))].second;
+    const auto c = std::find_if(cases.cases.begin(), cases.cases.end(),
+                                [&](const io::CaseFiles& f) { return f.id == id; });
+    if (c == cases.cases.end()) continue;
+    MEDKD_CHECK(size_t(study.overlays.channel) < c->images.size(), "overlays.channel ",
+                study.overlays.channel, ": the dataset has ", c->images.size(), " channels");
+    std::vector<fs::path> predictions;
+    for (const auto& r : study.overlays.runs) {
+      const RunSpec& run = study.run(r);
+      const int seed = trained_per_seed(study, run) ? study.seeds.front() : -1;
+      predictions.push_back(model_folder(out, run, fold, seed) / "predictions" / slug_of(set) /
+                            (id + dataset.meta.file_ending));
+    }
+    results.overlays.push_back(
+        make_overlay(id, set, fold, c->images[size_t(study.overlays.channel)], *c->label,
+                     study.overlays.runs, predictions, results.report_label));
+  }
+}
+
+// Everything the folders hold, as the study's results.
+StudyResults collect_results(const StudyConfig& study, const PreparedDataset& data,
+                             const fs::path& out, const std::vector<Work>& work,
+                             const StudyCost& cost, const std::vector<GateCheck>& gate) {
+  const io::Dataset dataset = io::open_dataset(data.root);
   StudyResults results;
   results.name = study.name;
   std::ostringstream description;
   description << study.description << (study.description.empty() ? "" : "\n\n")
               << "Budget: " << (study.budget.empty() ? "full (the recipe's own)" : study.budget)
-              << "; " << study.folds << "-fold cross-validation over " << dataset.training.size()
-              << " training cases; dataset " << data.root.filename().string() << ".";
+              << "; " << study.run_folds.size() << " of " << study.folds
+              << " cross-validation folds over " << dataset.training.size() << " training cases";
+  if (!study.seeds.empty())
+    description << ", students and distilled students trained with " << study.seeds.size()
+                << " seeds each";
+  description << "; dataset " << data.root.filename().string() << ".";
   results.description = description.str();
-  results.folds = study.folds;
-  results.report_label = study.report_label == "foreground" ? 0 : std::stoi(study.report_label);
+  results.folds = int(study.run_folds.size());
+  results.seeds = study.seeds.empty() ? 1 : int(study.seeds.size());
+  results.primary = study.primary;
+  results.gate = gate;
+  results.report_label = report_label_of(study);
   results.label_name =
       results.report_label == 0 ? "foreground" : data.meta.label_name(results.report_label);
   for (const auto& t : study.test_sets) results.test_sets.push_back(t.name);
@@ -435,83 +629,56 @@ void run_experiment(const ExperimentOptions& o) {
   results.label_names.assign(values.empty() ? 1 : size_t(values.back()) + 1, "");
   for (int v : values) results.label_names[size_t(v)] = data.meta.label_name(v);
   for (const auto& run : study.runs) {
-    RunSummary s;
-    s.name = run.name;
-    s.role = run.role;
-    s.architecture = run.model["name"].as<std::string>();
-    s.ablation = run.ablation;
-    s.teachers = run.teachers;
-    s.baseline = run.baseline;
-    if (run.role == "distilled") {
-      std::string terms;
-      for (const auto& entry : run.loss) {
-        const auto type = entry["type"].as<std::string>();
-        if (type.find("dice") != std::string::npos || type == "ce" || type == "focal") continue;
-        terms += (terms.empty() ? "" : " + ") + type;
-      }
-      s.method = (terms.empty() ? std::string("segmentation loss only") : terms) +
-                 (run.teachers.size() > 1 ? " (" + run.multi_teacher + ")" : "");
-    }
-    s.params_millions = cost[run.name].params_millions;
-    s.gflops = cost[run.name].gflops;
+    RunSummary s = run_summary(run, cost.network.at(run.name));
     double total_seconds = 0;
+    int models = 0;
     for (const auto& w : work) {
       if (w.run != &run) continue;
       double seconds = 0;
       TrainingCurve curve{run.name, w.fold,
-                          read_training_curve(w.folder / "training_log.csv", &seconds)};
+                          read_training_curve(w.folder / "training_log.csv", &seconds), w.seed};
       total_seconds += seconds;
+      ++models;
       results.curves.push_back(curve);
-      std::vector<std::string> set_names{"cv"};
-      for (const auto& t : study.test_sets) set_names.push_back(t.name);
-      for (const auto& set : set_names) {
-        const auto m = read_case_metrics(w.folder / "predictions" / slug_of(set) / "summary.json",
-                                         run.name, w.fold, set, data.meta.file_ending);
+      for (const auto& set : set_names(study)) {
+        const auto m = work_metrics(w, set, data.meta.file_ending);
         results.metrics.insert(results.metrics.end(), m.begin(), m.end());
       }
     }
-    s.train_minutes = total_seconds / 60.0 / study.folds;
+    s.train_minutes = models ? total_seconds / 60.0 / models : 0;
     results.runs.push_back(s);
   }
+  add_overlays(study, dataset, out, results);
+  return results;
+}
 
-  // Overlays: fold 0 on the first test set, cases spread over the runs' Dice (median first).
-  if (study.overlays.cases > 0 && !study.test_sets.empty()) {
-    const std::string set = study.test_sets.front().name;
-    std::map<std::string, std::pair<double, int>> case_dice;  // case -> (sum, count)
-    for (const auto& m : results.metrics)
-      if (m.fold == 0 && m.set == set && m.label == results.report_label &&
-          std::find(study.overlays.runs.begin(), study.overlays.runs.end(), m.run) !=
-              study.overlays.runs.end() &&
-          std::isfinite(m.dice)) {
-        case_dice[m.case_id].first += m.dice;
-        case_dice[m.case_id].second += 1;
-      }
-    std::vector<std::pair<double, std::string>> ranked;
-    for (const auto& [id, sum] : case_dice) ranked.emplace_back(sum.first / sum.second, id);
-    std::sort(ranked.begin(), ranked.end());
-    const auto& spec = study.test_sets.front();
-    const EvaluationSet cases = read_test_set(spec.name, dataset, dataset.root / spec.images,
-                                              dataset.root / spec.labels, {});
-    const int n = std::min<int>(study.overlays.cases, int(ranked.size()));
-    for (int k = 0; k < n; ++k) {
-      // Evenly spread over the ranking: the median for one case, the terciles for two, ...
-      const double q = double(k + 1) / double(n + 1);
-      const std::string& id = ranked[size_t(std::lround(q * double(ranked.size() - 1)))].second;
-      const auto c = std::find_if(cases.cases.begin(), cases.cases.end(),
-                                  [&](const io::CaseFiles& f) { return f.id == id; });
-      if (c == cases.cases.end()) continue;
-      MEDKD_CHECK(size_t(study.overlays.channel) < c->images.size(), "overlays.channel ",
-                  study.overlays.channel, ": the dataset has ", c->images.size(), " channels");
-      std::vector<fs::path> predictions;
-      for (const auto& r : study.overlays.runs)
-        predictions.push_back(out / "runs" / study.run(r).slug / "fold-0" / "predictions" /
-                              slug_of(set) / (id + data.meta.file_ending));
-      results.overlays.push_back(make_overlay(id, set, 0, c->images[size_t(study.overlays.channel)],
-                                              *c->label, study.overlays.runs, predictions,
-                                              results.report_label));
-    }
+}  // namespace
+
+void run_experiment(const ExperimentOptions& o) {
+  MEDKD_CHECK(!o.out.empty(), "--out is required");
+  const StudyConfig study = StudyConfig::from_file(o.config, o.budget);
+  const fs::path out = o.out;
+  if (!o.dry_run) {
+    fs::create_directories(out);
+    core::write_text_file(out / "study.yaml", study.source);
+    core::write_text_file(out / "budget", (study.budget.empty() ? "full" : study.budget) + "\n");
   }
+  const PreparedDataset data = prepare_dataset(study, out, o.dry_run, o.quiet);
+  const StudyCost cost = measure_cost(study, data.meta, o);
+  std::vector<Work> work = plan_work(study, out, data.root, cost);
+  double remaining = 0;
+  for (const auto& w : work)
+    if (w.status != "finished") remaining += w.estimate_seconds;
+  const std::string listing = work_listing(study, data, work, cost, remaining);
+  if (o.dry_run) {
+    std::cout << listing;
+    return;
+  }
+  if (!o.quiet) std::cerr << listing;
 
+  std::vector<GateCheck> gate;
+  train_and_evaluate(study, data, o, work, remaining, &gate);
+  StudyResults results = collect_results(study, data, out, work, cost, gate);
   results.tables = make_tables(results);
   core::write_text_file(out / "results.csv", results_csv(results));
   core::write_text_file(out / "tables.md", tables_markdown(results));

@@ -57,6 +57,52 @@ void check_no_study_keys(const YAML::Node& training, const std::string& file,
                 " is set by the study itself (its own key, or the run's)");
 }
 
+// A mapping of training keys for one role ({} when absent).
+YAML::Node training_keys(const YAML::Node& node, const std::string& file,
+                         const std::string& where) {
+  if (!node) return YAML::Node(YAML::NodeType::Map);
+  MEDKD_CHECK(node.IsMap(), file, ": ", where, " must be a mapping of training keys");
+  check_no_study_keys(node, file, where);
+  return YAML::Clone(node);
+}
+
+// A list of distinct integers ≥ minimum, ascending ([] when absent).
+std::vector<int> int_list(const YAML::Node& node, const std::string& file, const std::string& where,
+                          int minimum) {
+  std::vector<int> values;
+  if (!node) return values;
+  MEDKD_CHECK(node.IsSequence() && node.size() > 0, file, ": ", where,
+              " must be a non-empty list of integers");
+  for (size_t i = 0; i < node.size(); ++i)
+    values.push_back(positive_int(node[i], file, where + "[" + std::to_string(i) + "]", minimum));
+  std::vector<int> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  MEDKD_CHECK(std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end(), file, ": ", where,
+              " lists a value twice");
+  return sorted;
+}
+
+TeacherGate parse_gate(const YAML::Node& node, const std::string& file) {
+  check_keys(node, {"margin", "on_fail"}, file, "gate");
+  TeacherGate gate;
+  if (node["margin"]) {
+    double margin = 0;
+    MEDKD_CHECK(node["margin"].IsScalar() &&
+                    YAML::convert<double>::decode(node["margin"], margin) && margin >= -1 &&
+                    margin <= 1,
+                file, ": gate.margin must be a Dice difference in [-1, 1], got '",
+                node["margin"].IsScalar() ? node["margin"].as<std::string>() : "a non-scalar", "'");
+    gate.margin = margin;
+  }
+  if (node["on_fail"]) {
+    const std::string on_fail = node["on_fail"].as<std::string>();
+    MEDKD_CHECK(on_fail == "stop" || on_fail == "continue", file,
+                ": gate.on_fail must be stop or continue, got '", on_fail, "'");
+    gate.stop = on_fail == "stop";
+  }
+  return gate;
+}
+
 std::string emit(const YAML::Node& node) {
   YAML::Emitter out;
   out << node;
@@ -152,7 +198,8 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
   }
   check_keys(root,
              {"name", "description", "dataset", "test_sets", "folds", "report_label", "dims",
-              "plan", "training", "budgets", "runs", "overlays"},
+              "plan", "training", "teacher_training", "student_training", "run_folds", "seeds",
+              "gate", "primary", "budgets", "runs", "overlays"},
              file, "the study");
   StudyConfig c;
   c.source = text;
@@ -197,6 +244,10 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
   c.training = root["training"] ? YAML::Clone(root["training"]) : YAML::Node(YAML::NodeType::Map);
   MEDKD_CHECK(c.training.IsMap(), file, ": training must be a mapping of training keys");
   check_no_study_keys(c.training, file, "training");
+  c.role_training.teacher = training_keys(root["teacher_training"], file, "teacher_training");
+  c.role_training.student = training_keys(root["student_training"], file, "student_training");
+  YAML::Node run_folds = root["run_folds"], seeds = root["seeds"];
+  if (root["gate"]) c.gate = parse_gate(root["gate"], file);
 
   std::set<std::string> kept;  // a budget's subset of the runs; empty = every run
   if (!budget.empty()) {
@@ -211,21 +262,45 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
       const auto key = entry.first.as<std::string>();
       if (key == "folds") {
         c.folds = positive_int(entry.second, file, "budgets." + budget + ".folds", 2);
+      } else if (key == "dataset") {
+        // Options of a generated dataset, laid over the study's (fewer test cases for a demo).
+        const YAML::Node over = entry.second;
+        MEDKD_CHECK(c.dataset.kind != "path" && over.IsMap() && over.size() == 1 &&
+                        over.begin()->first.as<std::string>() == c.dataset.kind &&
+                        over.begin()->second.IsMap(),
+                    file, ": budgets.", budget, ".dataset must be {", c.dataset.kind,
+                    ": {...}}, options over the study's generated dataset",
+                    c.dataset.kind == "path" ? " (the study's dataset is a folder)" : "");
+        c.dataset.options = merged(c.dataset.options, over.begin()->second);
       } else if (key == "runs") {
         MEDKD_CHECK(entry.second.IsSequence() && entry.second.size() > 0, file, ": budgets.",
                     budget, ".runs must be a non-empty list of run names");
         for (const auto& name : entry.second) kept.insert(name.as<std::string>());
       } else if (key == "student_training") {
-        MEDKD_CHECK(entry.second.IsMap(), file, ": budgets.", budget,
-                    ".student_training must be a mapping of training keys");
-        c.student_training = YAML::Clone(entry.second);
-        check_no_study_keys(c.student_training, file, "budgets." + budget + ".student_training");
+        c.budget_role_training.student =
+            training_keys(entry.second, file, "budgets." + budget + ".student_training");
+      } else if (key == "teacher_training") {
+        c.budget_role_training.teacher =
+            training_keys(entry.second, file, "budgets." + budget + ".teacher_training");
+      } else if (key == "run_folds") {
+        run_folds = entry.second;
+      } else if (key == "seeds") {
+        seeds = entry.second;
+      } else if (key == "gate") {
+        c.gate = parse_gate(entry.second, file);
       } else {
         c.training[key] = YAML::Clone(entry.second);
       }
     }
     c.budget = budget;
   }
+  c.run_folds = int_list(run_folds, file, "run_folds", 0);
+  for (int fold : c.run_folds)
+    MEDKD_CHECK(fold < c.folds, file, ": run_folds names fold ", fold, ", but the study has ",
+                c.folds, " folds (0 … ", c.folds - 1, ")");
+  if (c.run_folds.empty())
+    for (int fold = 0; fold < c.folds; ++fold) c.run_folds.push_back(fold);
+  c.seeds = int_list(seeds, file, "seeds", 0);
 
   MEDKD_CHECK(root["runs"] && root["runs"].IsSequence() && root["runs"].size() > 0, file,
               ": runs must be a non-empty list");
@@ -273,6 +348,13 @@ StudyConfig StudyConfig::from_yaml_text(const std::string& text, const std::stri
       MEDKD_CHECK(known, file, ": ", where, " has baseline '", run.baseline,
                   "', which is not a run of the study", kept.empty() ? "" : " (in this budget)");
     }
+  }
+
+  if (root["primary"]) {
+    c.primary = required_text(root, "primary", file, "the study");
+    const RunSpec& primary = c.run(c.primary);
+    MEDKD_CHECK(!primary.baseline.empty(), file, ": primary names run '", c.primary,
+                "', which has no baseline to be compared with (give it baseline: RUN)");
   }
 
   if (root["overlays"]) {
@@ -324,11 +406,20 @@ StudyConfig StudyConfig::from_file(const fs::path& path, const std::string& budg
   return from_yaml_text(core::read_text_file(path), path.string(), budget);
 }
 
+bool trained_per_seed(const StudyConfig& study, const RunSpec& run) {
+  return run.role != "teacher" && !study.seeds.empty();
+}
+
 std::string run_recipe(const StudyConfig& study, const RunSpec& run, const fs::path& dataset,
-                       const std::vector<fs::path>& teacher_folders) {
-  YAML::Node recipe = merged(study.training, run.training);
-  if (run.role != "teacher") recipe = merged(recipe, study.student_training);
+                       const std::vector<fs::path>& teacher_folders, int seed) {
+  const bool teacher = run.role == "teacher";
+  YAML::Node recipe =
+      merged(study.training, teacher ? study.role_training.teacher : study.role_training.student);
+  recipe = merged(recipe, run.training);
+  recipe = merged(
+      recipe, teacher ? study.budget_role_training.teacher : study.budget_role_training.student);
   recipe["folds"] = study.folds;
+  if (seed >= 0) recipe["seed"] = seed;
   if (run.role != "distilled") {
     recipe["model"] = YAML::Clone(run.model);
     recipe["dims"] = study.dims;
@@ -361,6 +452,9 @@ std::string run_recipe(const StudyConfig& study, const RunSpec& run, const fs::p
       entry["teachers"] = names;
     }
   recipe["loss"] = loss;
+  // A study whose gate lets weak teachers through (on_fail: continue) lets distill use them.
+  const bool own_choice = run.distillation && run.distillation["allow_weak_teachers"];
+  if (!study.gate.stop && !own_choice) recipe["allow_weak_teachers"] = true;
   if (run.distillation && run.distillation.IsMap())
     for (const auto& item : run.distillation) {
       const std::string key = item.first.as<std::string>();

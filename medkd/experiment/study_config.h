@@ -16,9 +16,17 @@
 //   dims: 3
 //   plan: {patch_size: [48, 48, 48], batch_size: 2, target_spacing: [4, 4, 4]}
 //   training: {epochs: 20, iterations_per_epoch: 50, ...}   # every run's training keys
+//   teacher_training: {epochs: 60}          # teachers' own keys, over training (optional)
+//   student_training: {...}                 # students' and distilled runs' own keys (optional)
+//   run_folds: [0]                          # the folds trained (default: every fold)
+//   seeds: [0, 1, 2, 3, 4]                  # each student and distilled run once per seed
+//   gate: {margin: 0.05, on_fail: stop}     # teachers must beat the student alone first
+//   primary: KD from all                    # the study's one primary comparison
 //   budgets:
 //     small: {folds: 2, epochs: 4, iterations_per_epoch: 20}  # overrides, chosen by --budget
-//                                           # (and optionally runs: [...], the runs it keeps)
+//                                           # (and optionally runs: [...], the runs it keeps;
+//                                           # seeds, run_folds, teacher_training and
+//                                           # student_training, applied over a run's own)
 //   runs:
 //     - {name: UNETR, role: teacher, model: {name: unetr, options: {...}},
 //        training: {optimizer: {type: adam, lr: 1e-4}}}       # per-run overrides
@@ -86,6 +94,20 @@ struct OverlaySpec {
   int channel = 0;
 };
 
+// Before any distilled run trains, each of its teachers must reach a validation Dice (report
+// label, mean over the folds' validation cases) at least `margin` above its student trained
+// alone (mean over folds and seeds): a teacher that knows little can teach little.
+struct TeacherGate {
+  double margin = 0.05;
+  bool stop = true;  // on_fail: stop (the default) or continue (the tables say so)
+};
+
+// Training keys for one role of run, laid over the study's `training`.
+struct RoleTraining {
+  YAML::Node teacher{YAML::NodeType::Map};
+  YAML::Node student{YAML::NodeType::Map};  // students and distilled students
+};
+
 struct StudyConfig {
   std::string name;
   std::string description;
@@ -96,10 +118,14 @@ struct StudyConfig {
   int dims = 3;
   YAML::Node plan;
   YAML::Node training;  // after the budget's overrides
-  // The budget's `student_training`: training keys for students and distilled students, applied
-  // over the runs' own `training:` (empty map: none).
-  YAML::Node student_training{YAML::NodeType::Map};
-  std::string budget;  // the budget applied ("" = the recipe's own values)
+  // The study's `teacher_training` / `student_training`, applied over `training` and under a
+  // run's own `training:`; and the budget's, applied over a run's own.
+  RoleTraining role_training, budget_role_training;
+  std::vector<int> run_folds;  // the folds trained, ascending (default: 0 … folds − 1)
+  std::vector<int> seeds;      // empty: one model per fold, with the training's own seed
+  TeacherGate gate;
+  std::string primary;  // a run with a baseline, or "" (none declared)
+  std::string budget;   // the budget applied ("" = the recipe's own values)
   std::vector<RunSpec> runs;
   OverlaySpec overlays;
   std::string source;  // the YAML text
@@ -116,12 +142,16 @@ struct StudyConfig {
 // A name as a folder name: lower case letters and digits, anything else as '_'.
 std::string slug_of(const std::string& name);
 
+// Whether a run is trained once per seed of the study: students and distilled runs of a study
+// with seeds. Teachers are trained once per fold and shared by every seed.
+bool trained_per_seed(const StudyConfig& study, const RunSpec& run);
+
 // The training (teacher, student) or distillation (distilled) recipe of one run on one fold,
 // as YAML text for train::TrainConfig / train::DistillConfig. `dataset` and `teacher_folders`
 // (run folders of the teachers on the same fold, in the run's teacher order) are used by
-// distilled runs only.
+// distilled runs only; `seed` ≥ 0 replaces the training seed (a run trained per seed).
 std::string run_recipe(const StudyConfig& study, const RunSpec& run,
                        const std::filesystem::path& dataset,
-                       const std::vector<std::filesystem::path>& teacher_folders);
+                       const std::vector<std::filesystem::path>& teacher_folders, int seed = -1);
 
 }  // namespace medkd::experiment

@@ -31,6 +31,7 @@ struct CaseMetric {
   std::string case_id;
   int label = 0;  // label value; 0 = the case's mean over the dataset's foreground labels
   double dice = 0, iou = 0, hd95 = 0, assd = 0;  // NaN where undefined (HD95 of an empty mask)
+  int seed = -1;  // the training seed of a run trained per seed; -1 = one model per fold
 };
 
 // One epoch of one fold's training_log.csv.
@@ -44,6 +45,7 @@ struct TrainingCurve {
   std::string run;
   int fold = 0;
   std::vector<CurvePoint> points;
+  int seed = -1;  // as in CaseMetric
 };
 
 // A 2-D slice, row-major, row 0 at the top of the picture.
@@ -69,6 +71,15 @@ struct Overlay {
   std::vector<LabelSlice> predictions;
 };
 
+// The teacher gate (study_config.h, TeacherGate) for one teacher of a distilled run and the
+// student that run starts from: validation Dice (report label) of each, mean over their models.
+struct GateCheck {
+  std::string teacher, student;
+  double teacher_dice = 0, student_dice = 0;
+  double margin = 0;
+  bool passed() const { return teacher_dice - student_dice >= margin; }
+};
+
 // A table ready to print: tables.md writes it as Markdown, the report as HTML.
 struct Table {
   std::string title;
@@ -84,7 +95,10 @@ struct StudyResults {
   // foreground mean; label_name names it ("tumour", "foreground").
   int report_label = 0;
   std::string label_name;
-  int folds = 0;
+  int folds = 0;                         // folds trained
+  int seeds = 1;                         // models per fold of each student and distilled run
+  std::string primary;                   // the primary comparison's run ("" = none declared)
+  std::vector<GateCheck> gate;           // one per (teacher, student) pair of distilled runs
   std::vector<std::string> test_sets;    // names, in the recipe's order
   std::vector<std::string> label_names;  // index = label value; [0] = "background"
   std::vector<RunSummary> runs;          // in the recipe's order

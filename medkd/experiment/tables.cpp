@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "medkd/core/error.h"
@@ -90,37 +91,45 @@ std::string mean_std_cell(const OverFolds& value, int decimals) {
 
 // ---- reading the study ----
 
-// The folds the tables have columns for: the study's, or more if a metric names a later fold.
-int fold_count(const StudyResults& results) {
-  int folds = results.folds;
-  for (const auto& metric : results.metrics) folds = std::max(folds, metric.fold + 1);
-  return folds;
-}
+// One trained model of a run: its fold and, for runs trained per seed, its seed (−1 otherwise).
+using Model = std::pair<int, int>;
 
-// A run's score on a set, one entry per fold: the mean over the fold's cases of the values that
-// are not NaN; NaN for a fold without any.
-std::vector<double> fold_scores(const StudyResults& results, const std::string& run,
-                                const std::string& set, int label, Score score) {
-  const int folds = fold_count(results);
-  std::vector<double> sums(folds, 0.0);
-  std::vector<int> counts(folds, 0);
+// A run's score on a set, one entry per model that has one: the mean over the model's cases of
+// the values that are not NaN.
+std::map<Model, double> model_scores(const StudyResults& results, const std::string& run,
+                                     const std::string& set, int label, Score score) {
+  std::map<Model, std::pair<double, int>> sums;
   for (const auto& metric : results.metrics) {
     if (metric.run != run || metric.set != set || metric.label != label || metric.fold < 0)
       continue;
     const double value = score_of(metric, score);
     if (std::isnan(value)) continue;
-    sums[metric.fold] += value;
-    ++counts[metric.fold];
+    auto& sum = sums[{metric.fold, metric.seed}];
+    sum.first += value;
+    ++sum.second;
   }
-  std::vector<double> means(folds, kNaN);
-  for (int fold = 0; fold < folds; ++fold)
-    if (counts[fold] > 0) means[fold] = sums[fold] / counts[fold];
+  std::map<Model, double> means;
+  for (const auto& [model, sum] : sums) means[model] = sum.first / sum.second;
   return means;
+}
+
+std::vector<double> values_of(const std::map<Model, double>& scores) {
+  std::vector<double> values;
+  for (const auto& [model, value] : scores) values.push_back(value);
+  return values;
 }
 
 OverFolds report_score(const StudyResults& results, const std::string& run, const std::string& set,
                        Score score) {
-  return over_folds(fold_scores(results, run, set, results.report_label, score));
+  return over_folds(values_of(model_scores(results, run, set, results.report_label, score)));
+}
+
+// The folds that have a metric, ascending.
+std::vector<int> folds_present(const StudyResults& results) {
+  std::set<int> folds;
+  for (const auto& metric : results.metrics)
+    if (metric.fold >= 0) folds.insert(metric.fold);
+  return {folds.begin(), folds.end()};
 }
 
 bool has_metrics(const StudyResults& results, const std::string& run, const std::string& set) {
@@ -159,6 +168,9 @@ void check_references(const StudyResults& results) {
                   "\", which is not a run of the study (runs: ", join_names(run_names(results)),
                   ")");
   }
+  MEDKD_CHECK(results.primary.empty() || find_run(results, results.primary),
+              "the primary comparison names run \"", results.primary,
+              "\", which is not a run of the study (runs: ", join_names(run_names(results)), ")");
 }
 
 // The set that tables 3, 4 and 6 are of.
@@ -181,51 +193,119 @@ std::string label_in_words(const StudyResults& results) {
   return name + " (label " + std::to_string(results.report_label) + ")";
 }
 
-std::string folds_in_words(const StudyResults& results) {
-  const int folds = fold_count(results);
-  return std::to_string(folds) + (folds == 1 ? " fold's model" : " folds' models");
+std::string models_in_words(const StudyResults& results) {
+  const int folds = int(folds_present(results).size());
+  std::string text = std::to_string(folds) + (folds == 1 ? " fold's model" : " folds' models");
+  if (results.seeds > 1)
+    text += " (students: " + std::to_string(folds * results.seeds) + " models, " +
+            std::to_string(results.seeds) + " seeds per fold)";
+  return text;
 }
 
-// The per-case Dice of a run and of its baseline on one set, matched by (fold, case id).
-struct PairedDice {
-  std::vector<double> run, baseline;
-};
-
-PairedDice paired_dice(const StudyResults& results, const std::string& run,
-                       const std::string& baseline, const std::string& set) {
-  std::map<std::pair<int, std::string>, double> run_dice, baseline_dice;
+// Each case's Dice (report label) on one set, averaged over the run's models that scored it
+// (seeds, and fold models on a test set), NaN values left out; NaN when none has a value.
+std::map<std::string, double> case_dice(const StudyResults& results, const std::string& run,
+                                        const std::string& set) {
+  std::map<std::string, std::pair<double, int>> sums;
+  std::set<std::tuple<std::string, int, int>> seen;
   for (const auto& metric : results.metrics) {
-    if (metric.set != set || metric.label != results.report_label) continue;
-    auto* dice = metric.run == run ? &run_dice : metric.run == baseline ? &baseline_dice : nullptr;
-    if (!dice) continue;
-    const bool first =
-        dice->emplace(std::make_pair(metric.fold, metric.case_id), metric.dice).second;
-    MEDKD_CHECK(first, "run \"", metric.run, "\" has two Dice values of case \"", metric.case_id,
-                "\" (fold ", metric.fold, ", set \"", set, "\", label ", metric.label, ")");
+    if (metric.run != run || metric.set != set || metric.label != results.report_label) continue;
+    MEDKD_CHECK(seen.insert({metric.case_id, metric.fold, metric.seed}).second, "run \"",
+                metric.run, "\" has two Dice values of case \"", metric.case_id, "\" (fold ",
+                metric.fold, ", set \"", set, "\", label ", metric.label, ")");
+    auto& sum = sums[metric.case_id];
+    if (!std::isnan(metric.dice)) {
+      sum.first += metric.dice;
+      ++sum.second;
+    }
   }
-  PairedDice pairs;
-  for (const auto& [key, dice] : run_dice) {
-    const auto match = baseline_dice.find(key);
-    if (match == baseline_dice.end()) continue;
-    pairs.run.push_back(dice);
-    pairs.baseline.push_back(match->second);
-  }
-  return pairs;
+  std::map<std::string, double> out;
+  for (const auto& [id, sum] : sums) out[id] = sum.second ? sum.first / sum.second : kNaN;
+  return out;
 }
 
-struct BaselineComparison {
+// Per seed, the run's mean Dice over the set's cases (each case averaged over the seed's fold
+// models first). Empty for a run not trained per seed.
+std::map<int, double> seed_dice(const StudyResults& results, const std::string& run,
+                                const std::string& set) {
+  std::map<int, std::map<std::string, std::pair<double, int>>> sums;  // seed -> case -> sum
+  for (const auto& metric : results.metrics) {
+    if (metric.run != run || metric.set != set || metric.label != results.report_label ||
+        metric.seed < 0 || std::isnan(metric.dice))
+      continue;
+    auto& sum = sums[metric.seed][metric.case_id];
+    sum.first += metric.dice;
+    ++sum.second;
+  }
+  std::map<int, double> out;
+  for (const auto& [seed, cases] : sums) {
+    double total = 0;
+    for (const auto& [id, sum] : cases) total += sum.first / sum.second;
+    out[seed] = total / double(cases.size());
+  }
+  return out;
+}
+
+// A run against its baseline on one set: per-case Dice paired by case id after averaging each
+// case over each run's models, so that no case counts twice; and the same over seeds.
+struct Comparison {
   metrics::PairedTest t_test, wilcoxon;
+  metrics::Interval interval{kNaN, kNaN};  // case bootstrap of the mean difference
+  double detectable = kNaN;                // minimum detectable effect, 80% power
+  metrics::PairedTest seeds;               // paired t-test over seeds (n = seeds)
 };
 
-BaselineComparison compare_with_baseline(const StudyResults& results, const RunSummary& run,
-                                         const std::string& set) {
-  const PairedDice pairs = paired_dice(results, run.name, run.baseline, set);
-  return {metrics::paired_t_test(pairs.run, pairs.baseline),
-          metrics::wilcoxon_signed_rank(pairs.run, pairs.baseline)};
+constexpr int kBootstrapResamples = 5000;
+constexpr uint64_t kBootstrapSeed = 20240601;
+
+Comparison compare(const StudyResults& results, const std::string& run, const std::string& baseline,
+                   const std::string& set) {
+  const auto a = case_dice(results, run, set), b = case_dice(results, baseline, set);
+  std::vector<double> x, y, d;
+  for (const auto& [id, dice] : a) {
+    const auto match = b.find(id);
+    if (match == b.end()) continue;
+    x.push_back(dice);
+    y.push_back(match->second);
+    if (!std::isnan(dice) && !std::isnan(match->second)) d.push_back(dice - match->second);
+  }
+  Comparison c;
+  c.t_test = metrics::paired_t_test(x, y);
+  c.wilcoxon = metrics::wilcoxon_signed_rank(x, y);
+  c.interval = metrics::bootstrap_mean_interval(d, kBootstrapResamples, kBootstrapSeed);
+  c.detectable = metrics::minimum_detectable_effect(metrics::sample_sd(d), int64_t(d.size()));
+  const auto sa = seed_dice(results, run, set), sb = seed_dice(results, baseline, set);
+  std::vector<double> px, py;
+  for (const auto& [seed, dice] : sa)
+    if (sb.count(seed)) {
+      px.push_back(dice);
+      py.push_back(sb.at(seed));
+    }
+  c.seeds = metrics::paired_t_test(px, py);
+  return c;
 }
 
 std::string teachers_cell(const RunSummary& run) {
   return run.teachers.empty() ? kNotApplicable : join_names(run.teachers);
+}
+
+std::string interval_cell(const metrics::Interval& interval) {
+  if (std::isnan(interval.low)) return "nan";
+  return "[" + signed_fixed(interval.low, 3) + ", " + signed_fixed(interval.high, 3) + "]";
+}
+
+// The gate check of a teacher and a student; nullptr when the study has none for them.
+const GateCheck* gate_of(const StudyResults& results, const std::string& teacher,
+                         const std::string& student) {
+  for (const auto& check : results.gate)
+    if (check.teacher == teacher && check.student == student) return &check;
+  return nullptr;
+}
+
+// The student a run started from: for a distilled run, its baseline when that is a student.
+std::string student_of(const StudyResults& results, const RunSummary& run) {
+  const RunSummary* baseline = find_run(results, run.baseline);
+  return baseline && baseline->role == "student" ? baseline->name : "";
 }
 
 // ---- the tables ----
@@ -236,9 +316,9 @@ Table test_set_table(const StudyResults& results, const std::string& set) {
   table.title = "Test set: " + set;
   table.note = "Dice, mIoU and HD95 of " + label_in_words(results) + " on the " +
                std::to_string(case_count(results, set)) + " cases of " + set_in_words(set) +
-               ": mean ± sample std over the " + folds_in_words(results) +
+               ": mean ± sample std over the " + models_in_words(results) +
                " (each the mean over the cases, NaN values left out). GFLOPs: one forward pass "
-               "of one patch. Train: wall time of training, mean over folds.";
+               "of one patch. Train: wall time of training, mean over models.";
   table.header = {"Method", "Role", "Network",   "Params (M)", "GFLOPs",
                   "Dice",   "mIoU", "HD95 (mm)", "Train (min)"};
   for (const auto& run : results.runs) {
@@ -254,19 +334,28 @@ Table test_set_table(const StudyResults& results, const std::string& set) {
 }
 
 Table cross_validation_table(const StudyResults& results) {
-  const int folds = fold_count(results);
+  const std::vector<int> folds = folds_present(results);
   Table table;
   table.title = "Cross-validation (validation folds)";
   table.note = "Dice of " + label_in_words(results) +
                " on each fold's validation cases (the mean over the fold's cases, NaN values "
-               "left out), then the mean ± sample std over the folds.";
+               "left out" +
+               (results.seeds > 1 ? ", then over a student's seeds" : std::string()) +
+               "), then the mean ± sample std over the folds.";
   table.header = {"Method"};
-  for (int fold = 0; fold < folds; ++fold) table.header.push_back("fold " + std::to_string(fold));
+  for (int fold : folds) table.header.push_back("fold " + std::to_string(fold));
   table.header.push_back("mean ± std");
   for (const auto& run : results.runs) {
     if (!has_metrics(results, run.name, kCrossValidation)) continue;
-    const std::vector<double> scores =
-        fold_scores(results, run.name, kCrossValidation, results.report_label, Score::kDice);
+    std::map<int, std::pair<double, int>> by_fold;  // mean over the fold's seeds
+    for (const auto& [model, score] :
+         model_scores(results, run.name, kCrossValidation, results.report_label, Score::kDice)) {
+      by_fold[model.first].first += score;
+      ++by_fold[model.first].second;
+    }
+    std::vector<double> scores;
+    for (int fold : folds)
+      scores.push_back(by_fold.count(fold) ? by_fold[fold].first / by_fold[fold].second : kNaN);
     std::vector<std::string> row = {run.name};
     for (double score : scores) row.push_back(fixed(score, 3));
     row.push_back(mean_std_cell(over_folds(scores), 3));
@@ -281,7 +370,7 @@ Table per_label_table(const StudyResults& results) {
   table.title =
       set == kCrossValidation ? "Per label: cross-validation" : "Per label: test set " + set;
   table.note = "Dice of each label on " + set_in_words(set) + ": mean ± sample std over the " +
-               folds_in_words(results) +
+               models_in_words(results) +
                " (each the mean over the cases, NaN values left out); foreground: each case's "
                "mean over the foreground labels.";
   table.header = {"Method"};
@@ -293,10 +382,87 @@ Table per_label_table(const StudyResults& results) {
     std::vector<std::string> row = {run.name};
     for (size_t label = 1; label <= results.label_names.size(); ++label) {
       const int value = label == results.label_names.size() ? 0 : int(label);  // foreground last
-      row.push_back(
-          mean_std_cell(over_folds(fold_scores(results, run.name, set, value, Score::kDice)), 3));
+      row.push_back(mean_std_cell(
+          over_folds(values_of(model_scores(results, run.name, set, value, Score::kDice))), 3));
     }
     table.rows.push_back(std::move(row));
+  }
+  return table;
+}
+
+// Has the teacher learnt what it can? From each teacher's validation curve; and the gate.
+Table teachers_table(const StudyResults& results) {
+  Table table;
+  table.title = "Teachers";
+  table.note =
+      "Validation Dice during training (each fold's curve; the mean over folds). Gain: the "
+      "validation Dice at the end minus that at 75% of the epochs; a teacher counts as converged "
+      "when the last quarter of its training gained less than 0.01. Gate: the teacher's "
+      "validation Dice (" +
+      label_in_words(results) +
+      ", validation cases) minus that of the student trained alone, which must be at least the "
+      "margin before any distillation trains.";
+  table.header = {"Teacher",
+                  "Epochs",
+                  "Best validation Dice",
+                  "Last validation Dice",
+                  "Gain, last quarter",
+                  "Converged",
+                  "Student alone",
+                  "Gate: Δ (margin)",
+                  "Gate"};
+  for (const auto& run : results.runs) {
+    if (run.role != "teacher") continue;
+    double best = kNaN, last = kNaN, gain = kNaN;
+    int64_t epochs = 0;
+    int curves = 0;
+    for (const auto& curve : results.curves) {
+      if (curve.run != run.name) continue;
+      std::vector<std::pair<int64_t, double>> points;
+      for (const auto& p : curve.points)
+        if (!std::isnan(p.val_dice)) points.emplace_back(p.epoch, p.val_dice);
+      if (curve.points.empty() || points.empty()) continue;
+      const int64_t end = curve.points.back().epoch;
+      epochs = std::max(epochs, end);
+      double curve_best = points.front().second, at_three_quarters = kNaN;
+      for (const auto& [epoch, dice] : points) {
+        curve_best = std::max(curve_best, dice);
+        if (4 * epoch <= 3 * end) at_three_quarters = dice;
+      }
+      const auto add = [&](double& sum, double v) { sum = std::isnan(sum) ? v : sum + v; };
+      add(best, curve_best);
+      add(last, points.back().second);
+      add(gain, points.back().second - at_three_quarters);
+      ++curves;
+    }
+    if (curves > 0) {
+      best /= curves;
+      last /= curves;
+      gain /= curves;
+    }
+    std::vector<std::string> row = {run.name,
+                                    curves ? std::to_string(epochs) : kNotApplicable,
+                                    curves ? fixed(best, 3) : kNotApplicable,
+                                    curves ? fixed(last, 3) : kNotApplicable,
+                                    std::isnan(gain) ? kNotApplicable : signed_fixed(gain, 3),
+                                    std::isnan(gain) ? "unknown"
+                                    : gain < 0.01    ? "yes"
+                                                     : "no"};
+    bool gated = false;
+    for (const auto& check : results.gate) {
+      if (check.teacher != run.name) continue;
+      std::vector<std::string> gate_row = row;
+      gate_row.push_back(check.student);
+      gate_row.push_back(signed_fixed(check.teacher_dice - check.student_dice, 3) + " (" +
+                         fixed(check.margin, 3) + ")");
+      gate_row.push_back(check.passed() ? "passed" : "failed");
+      table.rows.push_back(std::move(gate_row));
+      gated = true;
+    }
+    if (!gated) {
+      row.insert(row.end(), 3, kNotApplicable);
+      table.rows.push_back(std::move(row));
+    }
   }
   return table;
 }
@@ -315,9 +481,10 @@ std::vector<Table> ablation_tables(const StudyResults& results) {
     Table table;
     table.title = "Ablation: " + group;
     table.note = "Dice of " + label_in_words(results) + " on " + set_in_words(set) +
-                 ": mean ± sample std over the " + folds_in_words(results) +
-                 ". ΔDice: the run's mean over folds minus its baseline's. p: paired t-test and "
-                 "Wilcoxon signed-rank test of per-case Dice against the baseline (* p < 0.05).";
+                 ": mean ± sample std over the " + models_in_words(results) +
+                 ". ΔDice: the run's mean over its models minus its baseline's. p: paired t-test "
+                 "and Wilcoxon signed-rank test of per-case Dice (each case averaged over a "
+                 "run's models) against the baseline, uncorrected (* p < 0.05).";
     table.header = {"Method",     "Teachers",    "KD method", "Dice", "ΔDice vs baseline",
                     "p (t-test)", "p (Wilcoxon)"};
     // The baselines first, so that every variant reads against a row above it.
@@ -339,7 +506,7 @@ std::vector<Table> ablation_tables(const StudyResults& results) {
         row.insert(row.end(), 3, kNotApplicable);
       } else {
         const OverFolds baseline = report_score(results, run->baseline, set, Score::kDice);
-        const BaselineComparison tests = compare_with_baseline(results, *run, set);
+        const Comparison tests = compare(results, run->name, run->baseline, set);
         row.push_back(signed_fixed(dice.mean - baseline.mean, 3));
         row.push_back(p_value_cell(tests.t_test.p_value));
         row.push_back(p_value_cell(tests.wilcoxon.p_value));
@@ -351,28 +518,62 @@ std::vector<Table> ablation_tables(const StudyResults& results) {
   return tables;
 }
 
-Table paired_tests_table(const StudyResults& results) {
+// Every run with a baseline, on every set: the evidence, with Holm's correction over the runs
+// compared on a set. With `primary_only`, the primary comparison alone (on every set).
+Table paired_tests_table(const StudyResults& results, bool primary_only) {
   Table table;
-  table.title = "Paired tests against the baseline";
-  table.note = "Per-case Dice of " + label_in_words(results) +
-               " of each run against its baseline, cases matched by fold and case id; pairs "
-               "with a NaN are left out and n counts the pairs used. Mean ΔDice: run − baseline "
-               "over the pairs. p: two-sided paired t-test and Wilcoxon signed-rank test (exact "
-               "for n ≤ 50 without ties), not corrected for multiple comparisons; * marks "
-               "p < 0.05.";
-  table.header = {"Run", "Baseline", "Set", "n", "mean ΔDice", "p (t-test)", "p (Wilcoxon)"};
+  table.title = primary_only ? "Primary comparison" : "Paired tests against the baseline";
+  table.note =
+      "Per-case Dice of " + label_in_words(results) +
+      " of a run against its baseline. Each case's Dice is first averaged over the run's models "
+      "(seeds, and the fold models on a test set), so that no case counts twice; n counts the "
+      "cases paired (a pair with a NaN is left out). Mean ΔDice: run − baseline; 95% CI: "
+      "percentile bootstrap over cases (" +
+      std::to_string(kBootstrapResamples) +
+      " resamples, fixed seed). p: two-sided paired t-test and Wilcoxon signed-rank test (exact "
+      "for n ≤ 50 without ties); Holm: corrected over the runs of this table on the same set; * "
+      "marks p < 0.05. MDE: the smallest true difference a paired t-test at 0.05 would detect "
+      "with 80% power, from the observed SD of the differences. Seeds: the paired t-test of each "
+      "seed's mean Dice (n = seeds).";
+  if (!results.primary.empty())
+    table.note += " The study declared \"" + results.primary +
+                  "\" against its baseline as its primary comparison before the test set was "
+                  "scored; the other runs are secondary.";
+  table.header = {"Run",        "Baseline",     "Comparison",  "Set",          "n",
+                  "mean ΔDice", "95% CI",       "p (t-test)",  "p (Wilcoxon)", "p Holm (t)",
+                  "MDE (80%)",  "seeds: ΔDice", "seeds: p (t)"};
   std::vector<std::string> sets = results.test_sets;
   sets.push_back(kCrossValidation);
-  for (const auto& run : results.runs) {
-    if (run.baseline.empty()) continue;
-    for (const auto& set : sets) {
-      const PairedDice pairs = paired_dice(results, run.name, run.baseline, set);
-      if (pairs.run.empty()) continue;  // the set was not scored for both runs
-      const auto t_test = metrics::paired_t_test(pairs.run, pairs.baseline);
-      const auto wilcoxon = metrics::wilcoxon_signed_rank(pairs.run, pairs.baseline);
-      table.rows.push_back({run.name, run.baseline, set, std::to_string(t_test.n),
-                            signed_fixed(t_test.mean_difference, 3), p_value_cell(t_test.p_value),
-                            p_value_cell(wilcoxon.p_value)});
+  for (const auto& set : sets) {
+    std::vector<const RunSummary*> runs;
+    std::vector<Comparison> comparisons;
+    for (const auto& run : results.runs) {
+      if (run.baseline.empty() || !has_metrics(results, run.name, set) ||
+          !has_metrics(results, run.baseline, set))
+        continue;
+      runs.push_back(&run);
+      comparisons.push_back(compare(results, run.name, run.baseline, set));
+    }
+    std::vector<double> p;
+    for (const auto& c : comparisons) p.push_back(c.t_test.p_value);
+    const std::vector<double> holm = metrics::holm_adjusted(p);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const bool primary = runs[i]->name == results.primary;
+      if (primary_only && !primary) continue;
+      const Comparison& c = comparisons[i];
+      const bool seeded = c.seeds.n > 0;
+      table.rows.push_back(
+          {runs[i]->name, runs[i]->baseline,
+           results.primary.empty() ? kNotApplicable
+           : primary               ? "primary"
+                                   : "secondary",
+           set, std::to_string(c.t_test.n), signed_fixed(c.t_test.mean_difference, 3),
+           interval_cell(c.interval), p_value_cell(c.t_test.p_value),
+           p_value_cell(c.wilcoxon.p_value), p_value_cell(holm[i]), fixed(c.detectable, 3),
+           seeded
+               ? signed_fixed(c.seeds.mean_difference, 3) + " (n " + std::to_string(c.seeds.n) + ")"
+               : kNotApplicable,
+           seeded ? p_value_cell(c.seeds.p_value) : kNotApplicable});
     }
   }
   return table;
@@ -384,10 +585,12 @@ Table distilled_table(const StudyResults& results) {
   Table table;
   table.title = "Distilled students against their teachers";
   table.note = "Dice of " + label_in_words(results) + " on " + set_in_words(set) +
-               ": mean ± sample std over the " + folds_in_words(results) +
+               ": mean ± sample std over the " + models_in_words(results) +
                ". Compression: the teachers' mean parameters over the student's. Dice kept: the "
                "student's mean Dice as a share of the best teacher's (the teacher with the "
-               "highest mean Dice).";
+               "highest mean Dice); \"–\" when that teacher is below the gate (its validation "
+               "Dice less than the gate's margin above the student trained alone's), where a "
+               "share would say nothing.";
   table.header = {"Run",
                   "Params (M)",
                   "Teachers' mean Params (M)",
@@ -419,12 +622,14 @@ Table distilled_table(const StudyResults& results) {
       }
     }
     teacher_params /= double(run.teachers.size());
+    const GateCheck* gate = gate_of(results, best->name, student_of(results, run));
     row.push_back(fixed(teacher_params, 3));
     row.push_back(run.params_millions > 0 ? fixed(teacher_params / run.params_millions, 1) : "nan");
     row.push_back(mean_std_cell(dice, 3));
     row.push_back(mean_std_cell(best_dice, 3) +
                   (run.teachers.size() > 1 ? " (" + best->name + ")" : ""));
-    row.push_back(fixed(100.0 * dice.mean / best_dice.mean, 1));
+    row.push_back(gate && !gate->passed() ? kNotApplicable
+                                          : fixed(100.0 * dice.mean / best_dice.mean, 1));
     table.rows.push_back(std::move(row));
   }
   return table;
@@ -474,11 +679,13 @@ std::vector<Table> make_tables(const StudyResults& results) {
   auto add = [&](Table table) {
     if (!table.rows.empty()) tables.push_back(std::move(table));
   };
+  if (!results.primary.empty()) add(paired_tests_table(results, true));
   for (const auto& set : results.test_sets) add(test_set_table(results, set));
   add(cross_validation_table(results));
   if (results.label_names.size() > 2) add(per_label_table(results));
+  add(teachers_table(results));
   for (auto& table : ablation_tables(results)) add(std::move(table));
-  add(paired_tests_table(results));
+  add(paired_tests_table(results, false));
   add(distilled_table(results));
   return tables;
 }
@@ -504,7 +711,7 @@ std::string tables_markdown(const StudyResults& results) {
 }
 
 std::string results_csv(const StudyResults& results) {
-  std::string text = "run,role,fold,set,case,label,label_name,dice,iou,hd95,assd\n";
+  std::string text = "run,role,fold,seed,set,case,label,label_name,dice,iou,hd95,assd\n";
   for (const auto& metric : results.metrics) {
     const RunSummary* run = find_run(results, metric.run);
     MEDKD_CHECK(run, "results.csv: a metric of run \"", metric.run,
@@ -517,7 +724,8 @@ std::string results_csv(const StudyResults& results) {
                        : "";
     }
     text += csv_text(metric.run) + "," + csv_text(run->role) + "," + std::to_string(metric.fold) +
-            "," + csv_text(metric.set) + "," + csv_text(metric.case_id) + "," + label + "," +
+            "," + (metric.seed >= 0 ? std::to_string(metric.seed) : std::string()) + "," +
+            csv_text(metric.set) + "," + csv_text(metric.case_id) + "," + label + "," +
             csv_text(label_name) + "," + csv_number(metric.dice) + "," + csv_number(metric.iou) +
             "," + csv_number(metric.hd95) + "," + csv_number(metric.assd) + "\n";
   }

@@ -146,14 +146,13 @@ TEST(StudyConfig, ABudgetsStudentTrainingReachesStudentsAndDistilledRunsButNotTe
   EXPECT_EQ(student.epochs, 3);
   EXPECT_EQ(student.iterations_per_epoch, 9);
   const auto kd = train::DistillConfig::from_yaml_text(
-      run_recipe(study, study.run("KD"), "data/set", {"runs/a/fold-0", "runs/b/fold-0"}),
-      "recipe");
+      run_recipe(study, study.run("KD"), "data/set", {"runs/a/fold-0", "runs/b/fold-0"}), "recipe");
   EXPECT_EQ(kd.training.epochs, 3);
   EXPECT_EQ(kd.training.iterations_per_epoch, 9);
   // Without the budget, nothing of it applies.
   const auto plain = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
-  EXPECT_EQ(train::TrainConfig::from_yaml_text(
-                run_recipe(plain, plain.run("student"), "data", {}), "recipe")
+  EXPECT_EQ(train::TrainConfig::from_yaml_text(run_recipe(plain, plain.run("student"), "data", {}),
+                                               "recipe")
                 .epochs,
             5);
 }
@@ -229,13 +228,102 @@ TEST(StudyConfig, MistakesAreReportedWithTheFileAndTheRun) {
                      "small")
                 .find("student_training.plan is set by the study itself"),
             std::string::npos);
-  EXPECT_NE(error_of(with("small: {folds: 2, epochs: 1}",
-                          "small: {student_training: {epochz: 2}}"),
+  EXPECT_NE(error_of(with("small: {folds: 2, epochs: 1}", "small: {student_training: {epochz: 2}}"),
                      "small")
                 .find("run 'student'"),
             std::string::npos);
   EXPECT_NE(error_of(with("name: tiny", "name: tiny\ntest_sets: [{name: cv}]"))
                 .find("cross-validation set"),
+            std::string::npos);
+}
+
+TEST(StudyConfig, TeacherAndStudentTrainingGoUnderARunsOwnKeysAndABudgetsGoOver) {
+  const auto study =
+      StudyConfig::from_yaml_text(with("budgets:",
+                                       "teacher_training: {epochs: 20, iterations_per_epoch: 3}\n"
+                                       "student_training: {epochs: 2}\nbudgets:"),
+                                  "study.yaml", "");
+  const auto recipe = [&](const std::string& run) {
+    return train::TrainConfig::from_yaml_text(run_recipe(study, study.run(run), "data", {}), "r");
+  };
+  EXPECT_EQ(recipe("Big Teacher").epochs, 20);
+  EXPECT_EQ(recipe("Big Teacher").iterations_per_epoch, 3);
+  EXPECT_EQ(recipe("other teacher").iterations_per_epoch, 7);  // its own key wins
+  EXPECT_EQ(recipe("student").epochs, 2);
+  EXPECT_EQ(recipe("student").iterations_per_epoch, 4);
+  const auto budget = StudyConfig::from_yaml_text(
+      with("small: {folds: 2, epochs: 1}",
+           "small: {folds: 2, teacher_training: {iterations_per_epoch: 2}}"),
+      "study.yaml", "small");
+  EXPECT_EQ(train::TrainConfig::from_yaml_text(
+                run_recipe(budget, budget.run("other teacher"), "data", {}), "r")
+                .iterations_per_epoch,
+            2);  // the budget's wins over the run's own
+}
+
+TEST(StudyConfig, SeedsRunFoldsGateAndPrimaryAreRead) {
+  const auto study = StudyConfig::from_yaml_text(
+      with("budgets:",
+           "seeds: [3, 1, 2]\nrun_folds: [2, 0]\ngate: {margin: 0.1, on_fail: continue}\n"
+           "primary: KD\nbudgets:"),
+      "study.yaml", "");
+  EXPECT_EQ(study.seeds, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(study.run_folds, (std::vector<int>{0, 2}));
+  EXPECT_DOUBLE_EQ(study.gate.margin, 0.1);
+  EXPECT_FALSE(study.gate.stop);
+  EXPECT_EQ(study.primary, "KD");
+  EXPECT_TRUE(trained_per_seed(study, study.run("student")));
+  EXPECT_TRUE(trained_per_seed(study, study.run("KD")));
+  EXPECT_FALSE(trained_per_seed(study, study.run("Big Teacher")));
+  // The seed replaces the training seed of the run.
+  const auto kd = train::DistillConfig::from_yaml_text(
+      run_recipe(study, study.run("KD"), "data/set", {"a", "b"}, 2), "recipe");
+  EXPECT_EQ(kd.training.seed, 2u);
+  // Defaults: every fold, no seeds, a gate of 0.05 that stops, no primary.
+  const auto plain = StudyConfig::from_yaml_text(kStudy, "study.yaml", "");
+  EXPECT_EQ(plain.run_folds, (std::vector<int>{0, 1, 2}));
+  EXPECT_TRUE(plain.seeds.empty());
+  EXPECT_DOUBLE_EQ(plain.gate.margin, 0.05);
+  EXPECT_TRUE(plain.gate.stop);
+  EXPECT_TRUE(plain.primary.empty());
+  // A budget may choose fewer seeds and folds.
+  const auto small = StudyConfig::from_yaml_text(
+      with("small: {folds: 2, epochs: 1}", "small: {seeds: [5], run_folds: [1]}"), "study.yaml",
+      "small");
+  EXPECT_EQ(small.seeds, (std::vector<int>{5}));
+  EXPECT_EQ(small.run_folds, (std::vector<int>{1}));
+}
+
+TEST(StudyConfig, ABudgetMayChangeTheOptionsOfAGeneratedDataset) {
+  const auto study = StudyConfig::from_yaml_text(
+      with("small: {folds: 2, epochs: 1}", "small: {dataset: {synth: {test_cases: 3}}}"),
+      "study.yaml", "small");
+  EXPECT_EQ(study.dataset.options["test_cases"].as<int>(), 3);
+  EXPECT_EQ(study.dataset.options["preset"].as<std::string>(), "tiny");  // the study's own
+  EXPECT_NE(
+      error_of(with("small: {folds: 2, epochs: 1}", "small: {dataset: {path: data}}"), "small")
+          .find("budgets.small.dataset must be {synth: {...}}"),
+      std::string::npos);
+}
+
+TEST(StudyConfig, BadSeedsFoldsGateOrPrimaryAreErrorsNamingTheKey) {
+  const auto error = [](const std::string& line) {
+    return error_of(with("budgets:", line + "\nbudgets:"));
+  };
+  EXPECT_NE(error("seeds: [1, 1]").find("seeds lists a value twice"), std::string::npos);
+  EXPECT_NE(error("seeds: []").find("seeds must be a non-empty list"), std::string::npos);
+  EXPECT_NE(error("seeds: [-1]").find("seeds[0] must be an integer ≥ 0"), std::string::npos);
+  EXPECT_NE(error("run_folds: [3]").find("run_folds names fold 3, but the study has 3 folds"),
+            std::string::npos);
+  EXPECT_NE(error("gate: {margin: 2}").find("gate.margin must be a Dice difference"),
+            std::string::npos);
+  EXPECT_NE(error("gate: {on_fail: ignore}").find("gate.on_fail must be stop or continue"),
+            std::string::npos);
+  EXPECT_NE(error("gate: {marign: 0.1}").find("unknown key \"marign\" in gate"), std::string::npos);
+  EXPECT_NE(error("primary: Big Teacher").find("no baseline"), std::string::npos);
+  EXPECT_NE(error("primary: nobody").find("no run named 'nobody'"), std::string::npos);
+  EXPECT_NE(error("teacher_training: {plan: {batch_size: 4}}")
+                .find("teacher_training.plan is set by the study itself"),
             std::string::npos);
 }
 
@@ -258,7 +346,7 @@ TEST(StudyConfig, EveryShippedStudyRecipeParsesWithItsSmallBudget) {
     }
     ++count;
   }
-  EXPECT_EQ(count, 4);
+  EXPECT_EQ(count, 5);
 }
 
 }  // namespace

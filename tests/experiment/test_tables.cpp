@@ -100,10 +100,11 @@ std::vector<std::string> titles(const std::vector<Table>& tables) {
 
 TEST(Tables, AreMadeInThePapersOrderLeavingOutEmptyOnes) {
   // One foreground label: no per-label table.
-  EXPECT_EQ(titles(make_tables(tiny_study())),
-            (std::vector<std::string>{
-                "Test set: test", "Cross-validation (validation folds)", "Ablation: teacher subset",
-                "Paired tests against the baseline", "Distilled students against their teachers"}));
+  EXPECT_EQ(
+      titles(make_tables(tiny_study())),
+      (std::vector<std::string>{"Test set: test", "Cross-validation (validation folds)", "Teachers",
+                                "Ablation: teacher subset", "Paired tests against the baseline",
+                                "Distilled students against their teachers"}));
 }
 
 TEST(Tables, TestSetCellsAreTheMeanAndSampleStdOfTheFoldMeans) {
@@ -141,24 +142,120 @@ TEST(Tables, AnAblationListsItsBaselineFirstWithTheDiceDifference) {
   ASSERT_EQ(table.rows.size(), 2u);
   EXPECT_EQ(table.rows[0], (Row{"student", "–", "–", "0.620 ± 0.028", "–", "–", "–"}));
   // ΔDice = 0.655 − 0.620; the p-values are those of the paired tests on the test set.
-  EXPECT_EQ(table.rows[1], (Row{"distilled", "teacher", "pixel_kl", "0.655 ± 0.049", "+0.035",
-                                "0.0362 *", "0.0625"}));
+  EXPECT_EQ(table.rows[1],
+            (Row{"distilled", "teacher", "pixel_kl", "0.655 ± 0.049", "+0.035", "0.161", "0.250"}));
 }
 
-TEST(Tables, PairedTestsMatchCasesByFoldAndCaseId) {
+TEST(Tables, PairedTestsAverageEachCaseOverTheFoldModelsBeforePairing) {
   const Table table = table_titled(make_tables(tiny_study()), "Paired tests against the baseline");
+  EXPECT_EQ(table.header,
+            (Row{"Run", "Baseline", "Comparison", "Set", "n", "mean ΔDice", "95% CI", "p (t-test)",
+                 "p (Wilcoxon)", "p Holm (t)", "MDE (80%)", "seeds: ΔDice", "seeds: p (t)"}));
   ASSERT_EQ(table.rows.size(), 2u);
-  // Test set: d = −0.01, 0.03, 0.04, 0.02, 0.05, 0.08; mean 0.035, Σ(d − mean)² = 0.00455, so
-  // t² = 6 · 0.035² / (0.00455 / 5) = 105/13, t = 2.842 with 5 degrees of freedom. For 5 degrees
-  // of freedom p = 1 − (2/π)(θ + sinθ cosθ (1 + ⅔ cos²θ)) with θ = atan(t/√5): p = 0.03616.
-  // Wilcoxon: only the smallest |d| (rank 1) is negative, W = 1, and 2 of the 64 sign patterns
-  // have W+ ≤ 1, so p = 2 · 2/64 = 0.0625 (exact).
-  EXPECT_EQ(table.rows[0],
-            (Row{"distilled", "student", "test", "6", "+0.035", "0.0362 *", "0.0625"}));
-  // Validation folds: t2's pair is left out (NaN), d = 0.1 and 0.15: t = 0.125 / (0.0354 / √2)
-  // = 5 with 1 degree of freedom, p = 1 − (2/π) atan 5 = 0.1257; Wilcoxon W = 0, p = 2 · 1/4.
-  EXPECT_EQ(table.rows[1], (Row{"distilled", "student", "cv", "2", "+0.125", "0.126", "0.500"}));
+  // Test set: each case's Dice is the mean of its two fold models, so a: 0.725 − 0.720 = 0.005,
+  // b: 0.66 − 0.62 = 0.04, c: 0.58 − 0.52 = 0.06 (3 cases, not 6 pairs). Mean 0.035, sd 0.02784,
+  // t = 2.1776 with 2 degrees of freedom, for which p = 1 − t/√(t² + 2) = 0.1613. Wilcoxon: all
+  // three positive, W = 0, p = 2 · 1/8. MDE: (t_{0.975,2} + t_{0.8,2}) · sd/√3 = (4.3027 +
+  // 1.0607) · 0.02784 / √3 = 0.086. One run per set: Holm leaves p as it is.
+  const Row test = table.rows[0];
+  EXPECT_EQ((Row{test[0], test[1], test[2], test[3], test[4], test[5]}),
+            (Row{"distilled", "student", "–", "test", "3", "+0.035"}));
+  EXPECT_EQ((Row{test[7], test[8], test[9], test[10], test[11], test[12]}),
+            (Row{"0.161", "0.250", "0.161", "0.086", "–", "–"}));
+  // The bootstrap interval lies within the smallest and largest difference and holds the mean.
+  EXPECT_EQ(test[6].front(), '[');
+  const double low = std::stod(test[6].substr(1)), high = std::stod(test[6].substr(8));
+  EXPECT_GE(low, 0.005);
+  EXPECT_LT(low, 0.035);
+  EXPECT_GT(high, 0.035);
+  EXPECT_LE(high, 0.06);
+  // Validation folds: each case is scored once; t2's pair is left out (NaN), d = 0.1 and 0.15:
+  // t = 0.125 / (0.0354 / √2) = 5 with 1 degree of freedom, p = 1 − (2/π) atan 5 = 0.1257;
+  // Wilcoxon W = 0, p = 2 · 1/4.
+  const Row cv = table.rows[1];
+  EXPECT_EQ((Row{cv[3], cv[4], cv[5], cv[7], cv[8]}), (Row{"cv", "2", "+0.125", "0.126", "0.500"}));
   EXPECT_NE(table.note.find("* marks p < 0.05"), std::string::npos);
+}
+
+TEST(Tables, SeedsAreAveragedPerCaseAndTestedOnTheirOwn) {
+  StudyResults study = tiny_study();
+  study.seeds = 2;
+  // Seed 1 of each student: the seed-0 Dice (the study's) plus 0.02 (student) or 0.04
+  // (distilled) on every test case.
+  std::vector<CaseMetric> more;
+  for (auto& m : study.metrics) {
+    if (m.run == "teacher") continue;
+    m.seed = 0;
+    CaseMetric other = m;
+    other.seed = 1;
+    if (m.set == "test") other.dice += m.run == "student" ? 0.02 : 0.04;
+    more.push_back(other);
+  }
+  study.metrics.insert(study.metrics.end(), more.begin(), more.end());
+  const auto tables = make_tables(study);
+  const Table table = table_titled(tables, "Paired tests against the baseline");
+  // Per case, the distilled − student difference is the seed-0 one plus (0.04 − 0.02) / 2.
+  EXPECT_EQ(table.rows[0][4], "3");
+  EXPECT_EQ(table.rows[0][5], "+0.045");
+  // Over seeds: seed 0 differs by 0.035, seed 1 by 0.055: two seeds, t = 0.045 / (0.01414 / √2)
+  // = 4.5 with 1 degree of freedom, p = 1 − (2/π) atan 4.5 = 0.139.
+  EXPECT_EQ(table.rows[0][11], "+0.045 (n 2)");
+  EXPECT_EQ(table.rows[0][12], "0.139");
+  // The test-set cell is over the 4 student models (2 folds × 2 seeds).
+  EXPECT_NE(table_titled(tables, "Test set: test").note.find("4 models, 2 seeds per fold"),
+            std::string::npos);
+  EXPECT_EQ(row_of(table_titled(tables, "Test set: test"), "student")[5], "0.630 ± 0.026");
+}
+
+TEST(Tables, HolmCorrectsOverTheRunsOfASetAndThePrimaryComesFirst) {
+  StudyResults study = tiny_study();
+  RunSummary second = study.runs[2];
+  second.name = "distilled twice";
+  study.runs.push_back(second);
+  // The same Dice as "distilled" on the test set, plus 0.001 on case a.
+  for (const auto& m : std::vector<CaseMetric>(study.metrics))
+    if (m.run == "distilled" && m.set == "test") {
+      CaseMetric copy = m;
+      copy.run = second.name;
+      if (m.case_id == "a") copy.dice += 0.001;
+      study.metrics.push_back(copy);
+    }
+  study.primary = "distilled";
+  const auto tables = make_tables(study);
+  EXPECT_EQ(titles(tables).front(), "Primary comparison");
+  const Table primary = table_titled(tables, "Primary comparison");
+  ASSERT_EQ(primary.rows.size(), 2u);  // the test set and cv
+  EXPECT_EQ(primary.rows[0][2], "primary");
+  const Table all = table_titled(tables, "Paired tests against the baseline");
+  const Row first = row_of(all, "distilled"), twice = row_of(all, "distilled twice");
+  EXPECT_EQ(twice[2], "secondary");
+  // Two runs on the test set: the smaller p is doubled, the larger kept (and at least that).
+  const double p1 = std::stod(first[7]), p2 = std::stod(twice[7]);
+  const double holm1 = std::stod(first[9]), holm2 = std::stod(twice[9]);
+  EXPECT_NEAR(std::min(holm1, holm2), 2 * std::min(p1, p2), 2e-3);
+  EXPECT_NEAR(std::max(holm1, holm2), std::max(2 * std::min(p1, p2), std::max(p1, p2)), 2e-3);
+}
+
+TEST(Tables, TeachersShowConvergenceAndTheGateAndAFailedGateHidesDiceKept) {
+  StudyResults study = tiny_study();
+  medkd::experiment::TrainingCurve curve{"teacher", 0, {}};
+  // Epochs 1 … 8, validation every other epoch: 0.2, 0.5, 0.6, 0.605. At 75% (epoch 6): 0.6.
+  const double val[] = {kNaN, 0.2, kNaN, 0.5, kNaN, 0.6, kNaN, 0.605};
+  for (int e = 0; e < 8; ++e) curve.points.push_back({e + 1, 1.0, val[e]});
+  study.curves.push_back(curve);
+  study.gate = {{"teacher", "student", 0.70, 0.53, 0.05}};
+  Table table = table_titled(make_tables(study), "Teachers");
+  EXPECT_EQ(table.rows[0], (Row{"teacher", "8", "0.605", "0.605", "+0.005", "yes", "student",
+                                "+0.170 (0.050)", "passed"}));
+  EXPECT_EQ(row_of(table_titled(make_tables(study), "Distilled students against their teachers"),
+                   "distilled")[6],
+            "80.9");
+  study.gate[0].teacher_dice = 0.55;
+  table = table_titled(make_tables(study), "Teachers");
+  EXPECT_EQ(table.rows[0][8], "failed");
+  EXPECT_EQ(row_of(table_titled(make_tables(study), "Distilled students against their teachers"),
+                   "distilled")[6],
+            "–");
 }
 
 TEST(Tables, DistilledStudentsAreComparedWithTheirTeachers) {
@@ -246,8 +343,8 @@ TEST(TablesMarkdown, RendersTheTablesOfAStudy) {
   const std::string markdown = tables_markdown(study);
   EXPECT_EQ(markdown.rfind("# Tiny study\n\nTwo folds, three cases.\n\n## Test set: test\n\n", 0),
             0u);
-  EXPECT_NE(markdown.find("| distilled | student | test | 6 | +0.035 | 0.0362 * | 0.0625 |\n"),
-            std::string::npos);
+  EXPECT_NE(markdown.find("| distilled | student | – | test | 3 | +0.035 | ["), std::string::npos)
+      << markdown;
 }
 
 TEST(TablesMarkdown, ARowOfTheWrongWidthIsAnError) {
@@ -256,7 +353,7 @@ TEST(TablesMarkdown, ARowOfTheWrongWidthIsAnError) {
   EXPECT_THROW(tables_markdown(study), medkd::Error);
 }
 
-TEST(ResultsCsv, QuotesNamesAndWritesLabelZeroAsForeground) {
+TEST(ResultsCsv, QuotesNamesWritesLabelZeroAsForegroundAndLeavesNoSeedEmpty) {
   StudyResults study;
   study.label_names = {"background", "liver, left lobe"};
   RunSummary run;
@@ -264,12 +361,12 @@ TEST(ResultsCsv, QuotesNamesAndWritesLabelZeroAsForeground) {
   run.role = "student";
   study.runs = {run};
   study.metrics = {{run.name, 1, "test", "case,1", 1, 0.5, 0.25, kNaN, 1.5},
-                   {run.name, 1, "test", "case,1", 0, 0.75, 0.6, 2, 0.125}};
+                   {run.name, 1, "test", "case,1", 0, 0.75, 0.6, 2, 0.125, 3}};
   EXPECT_EQ(
       results_csv(study),
-      "run,role,fold,set,case,label,label_name,dice,iou,hd95,assd\n"
-      "\"unet \"\"small\"\"\",student,1,test,\"case,1\",1,\"liver, left lobe\",0.5,0.25,,1.5\n"
-      "\"unet \"\"small\"\"\",student,1,test,\"case,1\",foreground,foreground,0.75,0.6,2,"
+      "run,role,fold,seed,set,case,label,label_name,dice,iou,hd95,assd\n"
+      "\"unet \"\"small\"\"\",student,1,,test,\"case,1\",1,\"liver, left lobe\",0.5,0.25,,1.5\n"
+      "\"unet \"\"small\"\"\",student,1,3,test,\"case,1\",foreground,foreground,0.75,0.6,2,"
       "0.125\n");
 }
 

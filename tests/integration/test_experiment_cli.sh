@@ -1,6 +1,7 @@
 # `medkd experiment` end to end on a tiny study: the dry run, a full run with its outputs (tables,
-# results.csv, a report that Chromium renders), reuse of finished runs, resumption of an
-# interrupted one, retraining after a recipe change, and bad input.
+# results.csv, a report that Chromium renders) with two seeds per student, reuse of finished runs,
+# resumption of an interrupted one, retraining after a recipe change, the teacher gate, and bad
+# input.
 source "$(dirname "$0")/lib.sh"
 OUT="$SCRATCH/study"
 cat > "$SCRATCH/study.yaml" <<'YAML'
@@ -16,6 +17,9 @@ training:
   iterations_per_epoch: 2
   validation: {every: 1, max_cases: 1}
   loader: {workers: 2}
+seeds: [0, 1]
+gate: {margin: 0.05, on_fail: continue}   # teachers of two steps
+primary: student + KD
 budgets:
   one: {epochs: 1}
 runs:
@@ -26,30 +30,33 @@ runs:
     student: student
     teachers: [teacher]
     loss: [{type: dice_ce}, {type: pixel_kl, temperature: 2.0}]
-    distillation: {allow_weak_teachers: true}   # a teacher of two steps
     ablation: terms
 YAML
 
 expect_exit 0 "--dry-run" -- "$MEDKD" experiment --help
-expect_exit 0 "student \+ KD +distilled +1 +new" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --dry-run
+expect_exit 0 "student \+ KD +distilled +1 +1 +new" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --dry-run
 [ ! -e "$OUT" ] || fail "a dry run wrote $OUT"
 expect_file_contains "$SCRATCH/stdout" "estimated training time left"
 
 expect_exit 0 "Paired tests against the baseline" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT"
-for f in results.csv tables.md report.html study.yaml runs/student___kd/fold-1/predictions/test/summary.json; do
+for f in results.csv tables.md report.html study.yaml runs/student___kd/fold-1-seed-1/predictions/test/summary.json; do
   [ -s "$OUT/$f" ] || fail "missing $OUT/$f"
 done
-expect_file_contains "$OUT/results.csv" "^run,role,fold,set,case,label,label_name,dice,iou,hd95,assd$"
-expect_file_contains "$OUT/results.csv" "^student \+ KD,distilled,1,test,petct_00[45],foreground,"
-expect_file_contains "$OUT/results.csv" "^teacher,teacher,0,cv,petct_00[0-3],1,tumour,"
+expect_file_contains "$OUT/results.csv" "^run,role,fold,seed,set,case,label,label_name,dice,iou,hd95,assd$"
+expect_file_contains "$OUT/results.csv" "^student \+ KD,distilled,1,1,test,petct_00[45],foreground,"
+expect_file_contains "$OUT/results.csv" "^teacher,teacher,0,,cv,petct_00[0-3],1,tumour,"
 expect_file_contains "$OUT/tables.md" "^## Test set: test"
 expect_file_contains "$OUT/tables.md" "^## Ablation: terms"
-expect_file_contains "$OUT/tables.md" "^\| student \+ KD \| student \| test \| [0-9]+ \|"
+expect_file_contains "$OUT/tables.md" "^## Primary comparison"
+expect_file_contains "$OUT/tables.md" "^\| student \+ KD \| student \| primary \| test \| 2 \| [-+]0\.[0-9]+ \| "
+expect_file_contains "$OUT/tables.md" "\(n 2\) \|"
+expect_file_contains "$OUT/tables.md" "^## Teachers"
 expect_file_contains "$OUT/report.html" "Tiny &lt;study&gt;"
 if grep -qE "https?://" "$OUT/report.html"; then fail "report.html refers to the network"; fi
-# 2 folds x 3 runs x (2 validation + 2 test cases) x (2 labels + foreground)
+# 2 folds x (1 teacher + 2 seeds x 2 students) x (2 validation + 2 test cases) x (2 labels +
+# foreground)
 rows=$(($(grep -c '' "$OUT/results.csv") - 1))
-[ "$rows" -eq 72 ] || fail "results.csv has $rows rows, expected 72"
+[ "$rows" -eq 120 ] || fail "results.csv has $rows rows, expected 120"
 
 # The page renders: Chromium parses every chart of the real report.
 dom=$(timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir="$SCRATCH/chromium" \
@@ -58,17 +65,22 @@ dom=$(timeout 120 chromium --headless --no-sandbox --disable-gpu --user-data-dir
 
 # Run again: everything is reused.
 stamp=$(stat -c %Y "$OUT/runs/teacher/fold-0/checkpoint_last.pt")
-expect_exit 0 "teacher +teacher +0 +finished" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT"
+expect_exit 0 "teacher +teacher +0 +- +finished" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT"
 [ "$stamp" = "$(stat -c %Y "$OUT/runs/teacher/fold-0/checkpoint_last.pt")" ] || fail "a finished run was trained again"
 
 # An interrupted run (its marker not finished, its checkpoint there) is resumed, not restarted.
-sed -i 's/"finished": true/"finished": false/' "$OUT/runs/student/fold-1/experiment.json"
-expect_exit 0 "student +student +1 +resume" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --dry-run
-expect_exit 0 "student +student +1 +resume" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT"
-expect_file_contains "$OUT/runs/student/fold-1/experiment.json" '"finished": true'
+sed -i 's/"finished": true/"finished": false/' "$OUT/runs/student/fold-1-seed-0/experiment.json"
+expect_exit 0 "student +student +1 +0 +resume" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --dry-run
+expect_exit 0 "student +student +1 +0 +resume" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT"
+expect_file_contains "$OUT/runs/student/fold-1-seed-0/experiment.json" '"finished": true'
+
+# A gate that stops: the teachers and students are reused, and no distillation starts.
+sed 's/gate: {margin: 0.05, on_fail: continue}/gate: {margin: 0.9}/' "$SCRATCH/study.yaml" > "$SCRATCH/gated.yaml"
+expect_exit 2 "gate failed: teacher 'teacher' has a validation Dice of" -- "$MEDKD" --quiet experiment --config "$SCRATCH/gated.yaml" --out "$OUT"
+expect_file_contains "$SCRATCH/stderr" "the gate asks for 0.900"
 
 # Another budget is another recipe: every run is new again.
-expect_exit 0 "teacher +teacher +0 +new" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --budget one --dry-run
+expect_exit 0 "teacher +teacher +0 +- +new" -- "$MEDKD" experiment --config "$SCRATCH/study.yaml" --out "$OUT" --budget one --dry-run
 
 # A dataset whose generation was interrupted (its options written, no folder) is made again;
 # other dataset options with the same --out are refused.
