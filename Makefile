@@ -1,12 +1,14 @@
 # medkd — the two commands of the quick start:
-#   make demo   installs dependencies if missing, builds, runs the demo on built-in data
-#   make test   installs dependencies if missing, builds, runs the whole test suite
+#   make demo        installs dependencies if missing, builds, runs the demo on built-in data
+#                    (about 15 min on two cores after the build)
+#   make test        installs dependencies if missing, builds, runs the whole test suite
+#   make demo-full   the longer, step-by-step PET/CT demo (about 38 min per dataset)
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test demo install clean format
+.PHONY: all deps configure build test demo demo-full install clean format
 
 all: build
 
@@ -26,6 +28,9 @@ test: build
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)/bin/medkd demo-output
+
+demo-full: build
+	bash scripts/demo_petct.sh $(BUILD_DIR)/bin/medkd demo-full-output
 
 install: build
 	cmake --install $(BUILD_DIR)

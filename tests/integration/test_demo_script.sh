@@ -1,55 +1,52 @@
-# `make demo`'s script (scripts/demo.sh) over two datasets with a budget of two iterations per
-# model: every step runs, the per-dataset tables and the table over datasets have all the rows
-# with mean ± std, a second call reuses the finished datasets instead of training again, and a
-# dataset made by another recipe is run again.
+# `make demo`'s script (scripts/demo.sh) on a tiny study with the shape of the evidence study's
+# demo budget (a teacher, a student alone and the primary distilled run, two seeds): every step
+# runs, the tables hold the primary comparison, the distilled student predicts and is evaluated,
+# and the script ends with a plain verdict and where the outputs are. A study without a primary
+# comparison is refused.
 source "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-
-# The demo recipe with the smallest budget (the script takes the training keys from `epochs:` on).
-sed -e 's/^epochs:.*/epochs: 1/' -e 's/^iterations_per_epoch:.*/iterations_per_epoch: 2/' \
-  -e 's/^validation:.*/validation: {every: 1, max_cases: 1, overlap: 0.25}/' \
-  "$ROOT/configs/models/unet_3d_small.yaml" > "$SCRATCH/tiny.yaml"
-expect_file_contains "$SCRATCH/tiny.yaml" '^iterations_per_epoch: 2$'
+cat > "$SCRATCH/study.yaml" <<'YAML'
+name: Tiny demo
+dataset: {synth: {kind: petct, preset: tiny, cases: 4, test_cases: 2, seed: 5}}
+folds: 2
+run_folds: [0]
+seeds: [0, 1]
+report_label: 1
+dims: 3
+plan: {patch_size: [16, 16, 8], batch_size: 2}
+training: {epochs: 1, iterations_per_epoch: 2, validation: {every: 1, max_cases: 1}, loader: {workers: 2}}
+teacher_training: {epochs: 2}
+gate: {on_fail: continue}   # a teacher of four steps
+primary: + pixel KL
+budgets:
+  quick: {iterations_per_epoch: 1}
+runs:
+  - {name: teacher, role: teacher, model: {name: unet, options: {channels: [4, 8, 16], blocks_per_stage: 1}}}
+  - {name: student, role: student, model: {name: unet, options: {channels: [2, 4, 8], blocks_per_stage: 1}}}
+  - name: + pixel KL
+    role: distilled
+    student: student
+    teachers: [teacher]
+    loss: [{type: dice_ce}, {type: pixel_kl, temperature: 4.0}]
+    distillation: {kd_schedule: {warmup: 0.3}}
+YAML
 
 OUT="$SCRATCH/demo"
-MEDKD_DEMO_SEED=1,2 MEDKD_DEMO_ALLOW_WEAK_TEACHERS=true bash "$ROOT/scripts/demo.sh" "$MEDKD" "$OUT" "$SCRATCH/tiny.yaml" > "$SCRATCH/first.log" 2>&1 ||
-  { fail "the demo over two datasets failed"; tail -20 "$SCRATCH/first.log" >&2; finish; }
-
-rows=("teacher A (U-Net)" "teacher B (U-Net, max pool, BN)" "student alone" "student + KD from A"
-  "student + KD from A and B (sum)" "student + KD from A and B (mean)")
-escaped() { printf '%s' "$1" | sed 's/[][().*+?^$|\\]/\\&/g'; }
-for seed in 1 2; do
-  [ -f "$OUT/seed-$seed/Dataset001_SynthPetCt/dataset.json" ] || fail "seed $seed: no dataset"
-  for row in "${rows[@]}"; do
-    expect_file_contains "$OUT/seed-$seed/table.md" "^\| $(escaped "$row") \| unet \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|"
-  done
+bash "$ROOT/scripts/demo.sh" "$MEDKD" "$OUT" "$SCRATCH/study.yaml" quick > "$SCRATCH/log" 2>&1 ||
+  { fail "the demo failed"; tail -20 "$SCRATCH/log" >&2; finish; }
+expect_file_contains "$SCRATCH/log" "estimated training time left"
+expect_file_contains "$SCRATCH/log" "gate failed, continuing|gate passed"
+expect_file_contains "$SCRATCH/log" "^== segment the test images with the distilled student \(.*/runs/__pixel_kl/fold-0-seed-0\)"
+expect_file_contains "$SCRATCH/log" "^## Primary comparison"
+expect_file_contains "$SCRATCH/log" "^\| \+ pixel KL \| student \| primary \| test \| "
+expect_file_contains "$SCRATCH/log" "^Plainly, on this demo: (yes|no|no clear difference)"
+expect_file_contains "$SCRATCH/log" "^Demo finished in [0-9]+ min: tables in .*/tables.md, report in .*/report.html"
+for f in tables.md report.html results.csv demo_predictions/summary.json runs/__pixel_kl/fold-0-seed-1/checkpoint_last.pt; do
+  [ -s "$OUT/$f" ] || fail "missing $OUT/$f"
 done
-# The datasets differ, so the table over them has a spread on every row.
-for row in "${rows[@]}"; do
-  expect_file_contains "$OUT/table.md" "^\| $(escaped "$row") \| unet \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ ± [0-9.]+ \|"
-done
-expect_file_contains "$OUT/table.md" '^\| model \|.* \| p \(t-test\) \| p \(Wilcoxon\) \|$'
-expect_file_contains "$OUT/table.md" '^\| student alone \|.* \| - \| - \|$'
-expect_file_contains "$OUT/table.md" '^\| student \+ KD from A \|.* \| ([0-9.e-]+|nan) \| ([0-9.e-]+|nan) \|$'
-[ "$(grep -c '^|' "$OUT/table.md")" -eq 8 ] || fail "table.md should have a header, a rule and six rows"
-if cmp -s "$OUT/seed-1/Dataset001_SynthPetCt/imagesTr/petct_000_0001.nii.gz" \
-  "$OUT/seed-2/Dataset001_SynthPetCt/imagesTr/petct_000_0001.nii.gz"; then
-  fail "seeds 1 and 2 made the same dataset"
-fi
 
-# Again: both datasets are reused, nothing is trained, the table is the same.
-cp "$OUT/table.md" "$SCRATCH/table_before.md"
-MEDKD_DEMO_SEED=1,2 MEDKD_DEMO_ALLOW_WEAK_TEACHERS=true bash "$ROOT/scripts/demo.sh" "$MEDKD" "$OUT" "$SCRATCH/tiny.yaml" > "$SCRATCH/second.log" 2>&1 ||
-  fail "the second call failed"
-[ "$(grep -c 'finished earlier, reused' "$SCRATCH/second.log")" -eq 2 ] || fail "the datasets were not reused"
-grep -q 'epoch 1' "$SCRATCH/second.log" && fail "the second call trained again"
-cmp -s "$OUT/table.md" "$SCRATCH/table_before.md" || fail "the table changed on the second call"
-
-# A dataset whose stamp does not match (another recipe, script or medkd build) is run again.
-echo stale > "$OUT/seed-1/stamp"
-MEDKD_DEMO_SEED=1,2 MEDKD_DEMO_ALLOW_WEAK_TEACHERS=true bash "$ROOT/scripts/demo.sh" "$MEDKD" "$OUT" "$SCRATCH/tiny.yaml" > "$SCRATCH/third.log" 2>&1 ||
-  fail "the third call failed"
-grep -q 'dataset seed 1: finished earlier' "$SCRATCH/third.log" && fail "a stale dataset was reused"
-grep -q 'dataset seed 2: finished earlier, reused' "$SCRATCH/third.log" || fail "seed 2 was not reused"
-[ "$(cat "$OUT/seed-1/stamp")" != stale ] || fail "the rerun dataset got no new stamp"
+sed '/^primary:/d' "$SCRATCH/study.yaml" > "$SCRATCH/no_primary.yaml"
+bash "$ROOT/scripts/demo.sh" "$MEDKD" "$SCRATCH/demo2" "$SCRATCH/no_primary.yaml" quick > "$SCRATCH/log2" 2>&1 &&
+  fail "a study without a primary comparison was accepted"
+expect_file_contains "$SCRATCH/log2" "declares no primary comparison"
 finish
