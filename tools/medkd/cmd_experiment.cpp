@@ -11,13 +11,16 @@ void add_experiment_command(CLI::App& app, const GlobalOptions& global) {
       "experiment", "Run a study: k-fold runs, test sets, tables, p-values and an HTML report");
   cmd->footer(
       "A study recipe (configs/experiments/) names a dataset, the runs (teachers, students "
-      "trained alone, distilled students) and the folds. Runs go fold by fold; running the "
-      "command again reuses every finished run and resumes an interrupted one from its last "
-      "epoch, so an interruption loses at most one epoch. OUT gets runs/RUN/fold-F/ (run "
-      "folders with predictions), results.csv (one row per run x fold x set x case x label), "
-      "tables.md (the papers' tables with mean +- std and paired p-values) and report.html "
-      "(one self-contained page). --dry-run lists the work with the measured cost of one "
-      "training step of each network and the estimated time. Recipe keys: docs/experiments.md.");
+      "trained alone, distilled students), the folds and the seeds. Teachers train first, then "
+      "students; the teacher gate is checked before any distilled run. Running the command "
+      "again reuses every finished run and resumes an interrupted one from its last epoch, so "
+      "an interruption loses at most one epoch. OUT gets runs/RUN/fold-F/ or fold-F-seed-S/ "
+      "(run folders with predictions), results.csv (one row per model x set x case x label), "
+      "tables.md (the papers' tables; the primary comparison, paired tests with bootstrap CIs, "
+      "Holm-corrected p-values and the minimum detectable effect) and report.html (one "
+      "self-contained page). --dry-run lists the work with the measured cost of one training "
+      "step of each network and the estimated time. Recipe keys and statistics: "
+      "docs/experiments.md.");
   struct Options {
     std::string config, out, budget, device = "cpu";
     bool dry_run = false, amp = false;
